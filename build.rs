@@ -1,0 +1,1 @@
+fn main(){ python4r_build::configure(); }
