@@ -2,6 +2,7 @@
 //! that it loaded the matching libpython, and makes python4r's own test binaries find that libpython.
 
 fn main() {
+    pyo3_build_config::use_pyo3_cfgs();
     let config = pyo3_build_config::get();
     let version = format!("{}.{}", config.version().major, config.version().minor);
     let executable = config.executable().unwrap_or_default().to_owned();

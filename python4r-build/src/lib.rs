@@ -41,7 +41,10 @@ use std::env;
 /// ```
 pub fn configure() {
     println!("cargo:rerun-if-env-changed=DEP_PYTHON4R_LIBDIR");
-    let Some(lib_dir) = env::var("DEP_PYTHON4R_LIBDIR").ok().filter(|d| !d.is_empty()) else {
+    let Some(lib_dir) = env::var("DEP_PYTHON4R_LIBDIR")
+        .ok()
+        .filter(|d| !d.is_empty())
+    else {
         if env::var_os("DEP_PYTHON4R_SHARED").is_none() {
             println!(
                 "cargo:warning=python4r_build::configure(): this package does not depend on \
@@ -51,7 +54,9 @@ pub fn configure() {
         }
         return;
     };
-    let shared = env::var("DEP_PYTHON4R_SHARED").map(|s| s == "true").unwrap_or(true);
+    let shared = env::var("DEP_PYTHON4R_SHARED")
+        .map(|s| s == "true")
+        .unwrap_or(true);
     let unix = env::var("CARGO_CFG_UNIX").is_ok();
     if let Some(arg) = rpath_arg(&lib_dir, shared, unix) {
         println!("cargo:rustc-link-arg={arg}");

@@ -179,7 +179,9 @@ fn parse_bool(name: &str, value: &str) -> Result<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        other => Err(Error::Config(format!("{name} is `{other}`; use `true` or `false`"))),
+        other => Err(Error::Config(format!(
+            "{name} is `{other}`; use `true` or `false`"
+        ))),
     }
 }
 
@@ -210,7 +212,11 @@ mod tests {
     use super::*;
 
     fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -241,7 +247,10 @@ mod tests {
             "invalid configuration: PYTHON4R_PATH_APPEND is `middle`; use `before`, `after` or `none`"
         );
         let err = Config::from_lookup(lookup(&[("PYTHON4R_NUMPY_IMPORT", "maybe")])).unwrap_err();
-        assert!(err.to_string().contains("PYTHON4R_NUMPY_IMPORT is `maybe`"), "{err}");
+        assert!(
+            err.to_string().contains("PYTHON4R_NUMPY_IMPORT is `maybe`"),
+            "{err}"
+        );
         let err = Config::from_lookup(lookup(&[("PYTHON4R_BF16", "f8")])).unwrap_err();
         assert!(err.to_string().contains("PYTHON4R_BF16 is `f8`"), "{err}");
     }

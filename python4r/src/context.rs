@@ -69,14 +69,26 @@ impl Context {
     }
 
     fn named(name: String) -> Context {
-        Context { inner: Arc::new(Inner { name, globals: PyOnceLock::new(), main: false }) }
+        Context {
+            inner: Arc::new(Inner {
+                name,
+                globals: PyOnceLock::new(),
+                main: false,
+            }),
+        }
     }
 
     /// The `main` context: the interpreter's `__main__` module.
     pub fn main() -> Context {
         static MAIN_CONTEXT: OnceLock<Context> = OnceLock::new();
         MAIN_CONTEXT
-            .get_or_init(|| Context { inner: Arc::new(Inner { name: MAIN.to_owned(), globals: PyOnceLock::new(), main: true }) })
+            .get_or_init(|| Context {
+                inner: Arc::new(Inner {
+                    name: MAIN.to_owned(),
+                    globals: PyOnceLock::new(),
+                    main: true,
+                }),
+            })
             .clone()
     }
 
@@ -117,10 +129,16 @@ impl Context {
             let doomed: Vec<_> = globals
                 .keys()
                 .iter()
-                .filter(|k| k.extract::<String>().map_or(true, |name| !(name.starts_with("__") && name.ends_with("__"))))
+                .filter(|k| {
+                    k.extract::<String>().map_or(true, |name| {
+                        !(name.starts_with("__") && name.ends_with("__"))
+                    })
+                })
                 .collect();
             for key in doomed {
-                globals.del_item(key).map_err(|e| Error::from_pyerr(py, e))?;
+                globals
+                    .del_item(key)
+                    .map_err(|e| Error::from_pyerr(py, e))?;
             }
             Ok(())
         })
@@ -140,7 +158,9 @@ impl Default for Context {
 
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context").field("name", &self.inner.name).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("name", &self.inner.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -182,7 +202,9 @@ fn check_name(name: &str) -> Result<()> {
 pub fn add(name: &str) -> Result<Context> {
     check_name(name)?;
     if name == MAIN {
-        return Err(Error::Context("context `main` always exists; choose another name".to_owned()));
+        return Err(Error::Context(
+            "context `main` always exists; choose another name".to_owned(),
+        ));
     }
     let mut contexts = registry();
     if contexts.contains_key(name) {
@@ -214,7 +236,9 @@ pub fn set_current(name: &str) -> Result<Context> {
     check_name(name)?;
     let ctx = match get(name) {
         Some(ctx) => ctx,
-        None => add(name).or_else(|_| get(name).ok_or_else(|| Error::Context(format!("context `{name}` vanished"))))?,
+        None => add(name).or_else(|_| {
+            get(name).ok_or_else(|| Error::Context(format!("context `{name}` vanished")))
+        })?,
     };
     CURRENT.with(|c| *c.borrow_mut() = Some(ctx.clone()));
     Ok(ctx)
@@ -222,7 +246,9 @@ pub fn set_current(name: &str) -> Result<Context> {
 
 /// The calling thread's current context (`main` until [`set_current`] chose another).
 pub fn current() -> Context {
-    CURRENT.with(|c| c.borrow().clone()).unwrap_or_else(Context::main)
+    CURRENT
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(Context::main)
 }
 
 /// The name of the calling thread's current context.
@@ -243,7 +269,9 @@ pub fn reset() -> Result<()> {
 /// is not registered.
 pub fn delete(name: &str) -> Result<()> {
     if name == MAIN {
-        return Err(Error::Context("the `main` context cannot be deleted".to_owned()));
+        return Err(Error::Context(
+            "the `main` context cannot be deleted".to_owned(),
+        ));
     }
     if current_name() == name {
         return Err(Error::Context(format!(
@@ -254,7 +282,9 @@ pub fn delete(name: &str) -> Result<()> {
     let removed = registry().remove(name);
     match removed {
         Some(ctx) => ctx.clear(),
-        None => Err(Error::Context(format!("there is no context `{name}`; see context::list()"))),
+        None => Err(Error::Context(format!(
+            "there is no context `{name}`; see context::list()"
+        ))),
     }
 }
 

@@ -58,7 +58,10 @@ use std::fmt;
 
 use pyo3::conversion::FromPyObjectOwned;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString,
+    PyTuple,
+};
 use pyo3::{BoundObject, IntoPyObject};
 
 use crate::error::{Error, Result};
@@ -111,15 +114,23 @@ where
     T: ToPython + FromPython,
 {
     fn to_python_mut<'py>(&mut self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
-        let items = self.iter().map(|item| item.to_python(py)).collect::<Result<Vec<_>>>()?;
+        let items = self
+            .iter()
+            .map(|item| item.to_python(py))
+            .collect::<Result<Vec<_>>>()?;
         PyList::new(py, items)
             .map(|l| l.into_any())
             .map_err(|e| Error::from_pyerr(py, e))
     }
 
     fn after_call<'py>(&mut self, obj: &Bound<'py, PyAny>) -> Result<()> {
-        let list = obj.cast::<PyList>().map_err(|e| Error::from_pyerr(obj.py(), e.into()))?;
-        *self = list.iter().map(|item| T::from_python(&item)).collect::<Result<Vec<_>>>()?;
+        let list = obj
+            .cast::<PyList>()
+            .map_err(|e| Error::from_pyerr(obj.py(), e.into()))?;
+        *self = list
+            .iter()
+            .map(|item| T::from_python(&item))
+            .collect::<Result<Vec<_>>>()?;
         Ok(())
     }
 }
@@ -158,9 +169,18 @@ where
         obj.extract::<T>().map_err(|e| {
             let err: PyErr = e.into();
             let py = obj.py();
-            match err.get_type(py).is_subclass_of::<pyo3::exceptions::PyTypeError>().unwrap_or(false)
-                || err.get_type(py).is_subclass_of::<pyo3::exceptions::PyOverflowError>().unwrap_or(false)
-                || err.get_type(py).is_subclass_of::<pyo3::exceptions::PyValueError>().unwrap_or(false)
+            match err
+                .get_type(py)
+                .is_subclass_of::<pyo3::exceptions::PyTypeError>()
+                .unwrap_or(false)
+                || err
+                    .get_type(py)
+                    .is_subclass_of::<pyo3::exceptions::PyOverflowError>()
+                    .unwrap_or(false)
+                || err
+                    .get_type(py)
+                    .is_subclass_of::<pyo3::exceptions::PyValueError>()
+                    .unwrap_or(false)
             {
                 true => Error::conversion(obj, std::any::type_name::<T>(), err.to_string()),
                 // Anything else (an exception raised by the object's own methods) stays a
@@ -247,7 +267,12 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 impl fmt::Display for Value {
     /// Formats like Python's `repr` for these types.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn seq(f: &mut fmt::Formatter<'_>, open: &str, items: &[Value], close: &str) -> fmt::Result {
+        fn seq(
+            f: &mut fmt::Formatter<'_>,
+            open: &str,
+            items: &[Value],
+            close: &str,
+        ) -> fmt::Result {
             f.write_str(open)?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -265,9 +290,13 @@ impl fmt::Display for Value {
             Value::Bool(true) => f.write_str("True"),
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 => write!(f, "{x:.1}"),
+            Value::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 => {
+                write!(f, "{x:.1}")
+            }
             Value::Float(x) if x.is_nan() => f.write_str("nan"),
-            Value::Float(x) if x.is_infinite() => f.write_str(if *x > 0.0 { "inf" } else { "-inf" }),
+            Value::Float(x) if x.is_infinite() => {
+                f.write_str(if *x > 0.0 { "inf" } else { "-inf" })
+            }
             Value::Float(x) => write!(f, "{x}"),
             Value::Str(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
             Value::Bytes(b) => write!(f, "b'{}'", b.escape_ascii()),
@@ -384,7 +413,10 @@ fn value_from_object(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
     // numpy scalars (np.float32(1.5), np.int32(3), np.bool_(True)): their Python value.
     let ty = obj.get_type();
-    if ty.module().is_ok_and(|m| m == "numpy") && !ty.name().is_ok_and(|n| n == "ndarray") && obj.hasattr("item")? {
+    if ty.module().is_ok_and(|m| m == "numpy")
+        && !ty.name().is_ok_and(|n| n == "ndarray")
+        && obj.hasattr("item")?
+    {
         let item = obj.call_method0("item")?;
         if !item.get_type().is(&ty) {
             return value_from_object(&item);

@@ -135,7 +135,11 @@ impl Error {
     }
 
     /// A conversion error for `value`, expected to become the Rust type `expected`.
-    pub fn conversion(value: &Bound<'_, PyAny>, expected: &str, reason: impl Into<String>) -> Error {
+    pub fn conversion(
+        value: &Bound<'_, PyAny>,
+        expected: &str,
+        reason: impl Into<String>,
+    ) -> Error {
         Error::Conversion {
             variable: None,
             expected: expected.to_owned(),
@@ -148,7 +152,12 @@ impl Error {
     /// returned as they are.
     pub fn with_variable(self, name: &str) -> Error {
         match self {
-            Error::Conversion { variable: None, expected, found, reason } => Error::Conversion {
+            Error::Conversion {
+                variable: None,
+                expected,
+                found,
+                reason,
+            } => Error::Conversion {
                 variable: Some(name.to_owned()),
                 expected,
                 found,
@@ -174,7 +183,18 @@ impl Error {
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Error {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<PyErr> for Error {
+    /// As [`Error::from_pyerr`], so that `?` works on pyo3 results inside
+    /// [`with_gil`](crate::with_gil).
+    fn from(err: PyErr) -> Error {
+        Python::attach(|py| Error::from_pyerr(py, err))
     }
 }
 
@@ -196,9 +216,16 @@ impl PyException {
         let value = err.value(py);
         let type_name = type_name(&value.get_type());
         let message = safe_str(value);
-        let traceback = format_exception(py, &err).unwrap_or_else(|| format!("{type_name}: {message}"));
+        let traceback =
+            format_exception(py, &err).unwrap_or_else(|| format!("{type_name}: {message}"));
         let location = syntax_location(value);
-        PyException { type_name, message, traceback, location, err }
+        PyException {
+            type_name,
+            message,
+            traceback,
+            location,
+            err,
+        }
     }
 
     /// The exception's type: its name for built-in exceptions (`ValueError`), else
@@ -297,7 +324,10 @@ pub(crate) fn type_name(ty: &Bound<'_, PyType>) -> String {
 fn safe_str(value: &Bound<'_, PyAny>) -> String {
     match value.str() {
         Ok(s) => pystring_lossy(&s),
-        Err(_) => format!("<exception str() failed for {}>", type_name(&value.get_type())),
+        Err(_) => format!(
+            "<exception str() failed for {}>",
+            type_name(&value.get_type())
+        ),
     }
 }
 
@@ -322,6 +352,10 @@ fn syntax_location(value: &Bound<'_, PyAny>) -> Option<(usize, usize)> {
         return None;
     }
     let line = value.getattr("lineno").ok()?.extract::<usize>().ok()?;
-    let col = value.getattr("offset").ok()?.extract::<usize>().unwrap_or(0);
+    let col = value
+        .getattr("offset")
+        .ok()?
+        .extract::<usize>()
+        .unwrap_or(0);
     Some((line, col))
 }

@@ -70,7 +70,11 @@ pub fn cached_code_count() -> usize {
 
 /// The compiled code object for `source`, from the cache or compiled now. The text is compiled
 /// exactly as given: strings inside it and its line numbers are intact.
-pub(crate) fn compiled<'py>(py: Python<'py>, source: &str, mode: Mode) -> Result<Bound<'py, PyAny>> {
+pub(crate) fn compiled<'py>(
+    py: Python<'py>,
+    source: &str,
+    mode: Mode,
+) -> Result<Bound<'py, PyAny>> {
     let hit = with_cache(|cache| {
         cache.clock += 1;
         let now = cache.clock;
@@ -88,7 +92,9 @@ pub(crate) fn compiled<'py>(py: Python<'py>, source: &str, mode: Mode) -> Result
         Mode::Exec => "exec",
         Mode::Eval => "eval",
     };
-    let builtins = py.import("builtins").map_err(|e| Error::from_pyerr(py, e))?;
+    let builtins = py
+        .import("builtins")
+        .map_err(|e| Error::from_pyerr(py, e))?;
     let code = builtins
         .getattr("compile")
         .and_then(|compile| compile.call1((source, FILENAME, mode_name)))
@@ -98,7 +104,10 @@ pub(crate) fn compiled<'py>(py: Python<'py>, source: &str, mode: Mode) -> Result
             cache.evict_oldest();
         }
         cache.clock += 1;
-        let entry = Entry { code: code.clone().unbind(), last_used: cache.clock };
+        let entry = Entry {
+            code: code.clone().unbind(),
+            last_used: cache.clock,
+        };
         cache.entries[mode as usize].insert(source.into(), entry);
     });
     Ok(code)
@@ -139,11 +148,11 @@ impl Outputs {
     /// [`Error::UndefinedVariable`] when `name` was not asked for (or not defined);
     /// [`Error::Conversion`] naming the variable when it does not convert to `T`.
     pub fn get<T: FromPython>(&self, name: &str) -> Result<T> {
-        let (_, obj) = self
-            .values
-            .iter()
-            .find(|(n, _)| n == name)
-            .ok_or_else(|| Error::UndefinedVariable { name: name.to_owned() })?;
+        let (_, obj) = self.values.iter().find(|(n, _)| n == name).ok_or_else(|| {
+            Error::UndefinedVariable {
+                name: name.to_owned(),
+            }
+        })?;
         crate::with_gil(|py| T::from_python(obj.bind(py)).map_err(|e| e.with_variable(name)))
     }
 
@@ -154,15 +163,24 @@ impl Outputs {
 
     /// Every output as a [`Value`], in order.
     pub fn to_values(&self) -> Result<Vec<(String, Value)>> {
-        self.values.iter().map(|(n, _)| Ok((n.clone(), self.get::<Value>(n)?))).collect()
+        self.values
+            .iter()
+            .map(|(n, _)| Ok((n.clone(), self.get::<Value>(n)?)))
+            .collect()
     }
 }
 
 /// Binds `inputs` as variables of `globals`.
-pub(crate) fn bind_inputs(py: Python<'_>, globals: &Bound<'_, PyDict>, inputs: &[(&str, &dyn ToPython)]) -> Result<()> {
+pub(crate) fn bind_inputs(
+    py: Python<'_>,
+    globals: &Bound<'_, PyDict>,
+    inputs: &[(&str, &dyn ToPython)],
+) -> Result<()> {
     for (name, value) in inputs {
         let obj = value.to_python(py).map_err(|e| e.with_variable(name))?;
-        globals.set_item(*name, obj).map_err(|e| Error::from_pyerr(py, e))?;
+        globals
+            .set_item(*name, obj)
+            .map_err(|e| Error::from_pyerr(py, e))?;
     }
     Ok(())
 }
@@ -257,7 +275,10 @@ pub fn variables() -> Result<Vec<(String, Value)>> {
 
 /// Runs `code` with `inputs` in the current context and returns all its variables, as python4j's
 /// `execAndReturnAllVariables`: see [`Context::exec_and_return_all`].
-pub fn exec_and_return_all(code: &str, inputs: &[(&str, &dyn ToPython)]) -> Result<Vec<(String, Value)>> {
+pub fn exec_and_return_all(
+    code: &str,
+    inputs: &[(&str, &dyn ToPython)],
+) -> Result<Vec<(String, Value)>> {
     context::current().exec_and_return_all(code, inputs)
 }
 
@@ -288,7 +309,12 @@ impl Context {
     ///
     /// As [`exec`](Context::exec), and [`Error::UndefinedVariable`] when the code did not
     /// define one of the outputs.
-    pub fn exec_io(&self, code: &str, inputs: &[(&str, &dyn ToPython)], outputs: &[&str]) -> Result<Outputs> {
+    pub fn exec_io(
+        &self,
+        code: &str,
+        inputs: &[(&str, &dyn ToPython)],
+        outputs: &[&str],
+    ) -> Result<Outputs> {
         crate::with_gil(|py| {
             let globals = self.globals(py);
             bind_inputs(py, &globals, inputs)?;
@@ -300,7 +326,9 @@ impl Context {
                     let value = globals
                         .get_item(name)
                         .map_err(|e| Error::from_pyerr(py, e))?
-                        .ok_or_else(|| Error::UndefinedVariable { name: (*name).to_owned() })?;
+                        .ok_or_else(|| Error::UndefinedVariable {
+                            name: (*name).to_owned(),
+                        })?;
                     Ok(((*name).to_owned(), value.unbind()))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -329,7 +357,9 @@ impl Context {
                 .globals(py)
                 .get_item(name)
                 .map_err(|e| Error::from_pyerr(py, e))?
-                .ok_or_else(|| Error::UndefinedVariable { name: name.to_owned() })?;
+                .ok_or_else(|| Error::UndefinedVariable {
+                    name: name.to_owned(),
+                })?;
             T::from_python(&value).map_err(|e| e.with_variable(name))
         })
     }
@@ -363,7 +393,9 @@ impl Context {
         crate::with_gil(|py| {
             let mut out = Vec::new();
             for (key, value) in self.globals(py).iter() {
-                let Ok(name) = key.extract::<String>() else { continue };
+                let Ok(name) = key.extract::<String>() else {
+                    continue;
+                };
                 if name.starts_with('_') {
                     continue;
                 }
@@ -377,7 +409,11 @@ impl Context {
 
     /// Runs `code` with `inputs`, then returns [`variables`](Context::variables): python4j's
     /// `execAndReturnAllVariables`.
-    pub fn exec_and_return_all(&self, code: &str, inputs: &[(&str, &dyn ToPython)]) -> Result<Vec<(String, Value)>> {
+    pub fn exec_and_return_all(
+        &self,
+        code: &str,
+        inputs: &[(&str, &dyn ToPython)],
+    ) -> Result<Vec<(String, Value)>> {
         self.exec_with(code, inputs)?;
         self.variables()
     }

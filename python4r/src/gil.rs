@@ -51,7 +51,7 @@ where
 /// assert_eq!(x, 3);
 /// # fn py_eval(py: python4r::pyo3::Python<'_>) -> python4r::Result<i64> {
 /// #     use python4r::pyo3::prelude::*;
-/// #     Ok(py.eval(c"1 + 2", None, None).and_then(|v| v.extract()).map_err(|e| python4r::Error::from_pyerr(py, e))?)
+/// #     Ok(py.eval(c"1 + 2", None, None)?.extract()?)
 /// # }
 /// # Ok::<(), python4r::Error>(())
 /// ```
@@ -99,7 +99,10 @@ impl Gil {
                 }
             }
         });
-        Ok(Gil { layer, _not_send: PhantomData })
+        Ok(Gil {
+            layer,
+            _not_send: PhantomData,
+        })
     }
 
     /// The token that pyo3 APIs take.

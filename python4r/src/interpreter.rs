@@ -73,12 +73,20 @@ impl fmt::Display for InterpreterInfo {
         writeln!(f, "python4r {}", env!("CARGO_PKG_VERSION"))?;
         writeln!(f, "Python version:  {}", self.version.replace('\n', " "))?;
         let exe = self.executable.as_ref().map(|p| p.display().to_string());
-        writeln!(f, "executable:      {}", exe.as_deref().unwrap_or("(none found)"))?;
+        writeln!(
+            f,
+            "executable:      {}",
+            exe.as_deref().unwrap_or("(none found)")
+        )?;
         writeln!(f, "sys.executable:  {}", self.sys_executable)?;
         writeln!(f, "sys.prefix:      {}", self.prefix)?;
         writeln!(f, "sys.base_prefix: {}", self.base_prefix)?;
         let lib = self.library.as_ref().map(|p| p.display().to_string());
-        writeln!(f, "libpython:       {}", lib.as_deref().unwrap_or("(statically linked or unknown)"))?;
+        writeln!(
+            f,
+            "libpython:       {}",
+            lib.as_deref().unwrap_or("(statically linked or unknown)")
+        )?;
         if let Some(note) = &self.library_note {
             writeln!(f, "                 {note}")?;
         }
@@ -196,10 +204,11 @@ fn virtualenv_python() -> Option<PathBuf> {
 fn major_minor(version: &str) -> Option<&str> {
     let mut dots = version.match_indices('.');
     dots.next()?;
-    let end = dots
-        .next()
-        .map(|(i, _)| i)
-        .unwrap_or_else(|| version.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(version.len()));
+    let end = dots.next().map(|(i, _)| i).unwrap_or_else(|| {
+        version
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(version.len())
+    });
     Some(&version[..end])
 }
 
@@ -236,18 +245,23 @@ fn loaded_library() -> Option<PathBuf> {
 fn loaded_version() -> String {
     // SAFETY: Py_GetVersion returns a pointer to a static NUL-terminated string and may be
     // called before initialisation.
-    unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Compares the loaded libpython with the build interpreter's. `Ok(Some(note))` when it is
 /// another copy of the same Python version (usable once pointed at the build interpreter's
 /// prefix); an error when it is another version.
 fn check_library(build: &BuildInfo, loaded: Option<&Path>) -> Result<Option<String>> {
-    let Some(loaded) = loaded else { return Ok(None) };
+    let Some(loaded) = loaded else {
+        return Ok(None);
+    };
     if !build.shared || build.lib_dir.is_empty() {
         return Ok(None);
     }
-    let expected_dir = std::fs::canonicalize(build.lib_dir).unwrap_or_else(|_| PathBuf::from(build.lib_dir));
+    let expected_dir =
+        std::fs::canonicalize(build.lib_dir).unwrap_or_else(|_| PathBuf::from(build.lib_dir));
     if loaded.parent() == Some(expected_dir.as_path()) {
         return Ok(None);
     }
@@ -283,7 +297,11 @@ fn start() -> Result<State> {
     let library = loaded_library();
     // SAFETY: Py_IsInitialized may be called at any time.
     let running = unsafe { ffi::Py_IsInitialized() } != 0;
-    let library_note = if running { None } else { check_library(&build, library.as_deref())? };
+    let library_note = if running {
+        None
+    } else {
+        check_library(&build, library.as_deref())?
+    };
     if let Some(note) = &library_note {
         log::warn!("python4r: {note}");
     }
@@ -292,7 +310,11 @@ fn start() -> Result<State> {
         // Someone (pyo3's auto-initialize, another library) started Python first: configure
         // what can still be configured.
         let numpy = Python::attach(|py| after_start(py, config))?;
-        return Ok(State { library, library_note, numpy });
+        return Ok(State {
+            library,
+            library_note,
+            numpy,
+        });
     }
 
     let program = python_executable();
@@ -305,20 +327,29 @@ fn start() -> Result<State> {
     }
     // SAFETY: the interpreter is not running; `init_from_config` is called once (STATE's
     // OnceLock) and leaves the GIL held by this thread on success.
-    unsafe { init_from_config(program.as_deref())? };
+    unsafe { init_from_config(program.as_deref(), library_note.is_some())? };
     // SAFETY: Py_InitializeFromConfig succeeded on this thread, which now holds the GIL.
     let py = unsafe { Python::assume_attached() };
     let numpy = after_start(py, config);
     // SAFETY: this thread holds the GIL since initialisation; release it so that any thread can
     // attach (pyo3 and python4r attach with PyGILState_Ensure).
     unsafe { ffi::PyEval_SaveThread() };
-    Ok(State { library, library_note, numpy: numpy? })
+    Ok(State {
+        library,
+        library_note,
+        numpy: numpy?,
+    })
 }
 
+/// `foreign_library`: the loaded libpython is another build of the same version. Its frozen
+/// standard-library modules (3.11+ freezes `site`, among others) may be patched by its
+/// distributor (Debian's `site` looks in `dist-packages`), so the build interpreter's own `.py`
+/// files are used instead.
+///
 /// # Safety
 ///
 /// Python must not be running; on success the calling thread holds the GIL.
-unsafe fn init_from_config(program: Option<&Path>) -> Result<()> {
+unsafe fn init_from_config(program: Option<&Path>, foreign_library: bool) -> Result<()> {
     let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
     // SAFETY: PyConfig_InitPythonConfig fully initialises the struct it is given.
     unsafe { ffi::PyConfig_InitPythonConfig(config.as_mut_ptr()) };
@@ -327,14 +358,28 @@ unsafe fn init_from_config(program: Option<&Path>) -> Result<()> {
     // The host program owns signals: Ctrl-C is not turned into KeyboardInterrupt in Python.
     config.install_signal_handlers = 0;
     config.parse_argv = 0;
+    #[cfg(Py_3_11)]
+    if foreign_library {
+        config.use_frozen_modules = 0;
+    }
+    #[cfg(not(Py_3_11))]
+    let _ = foreign_library;
     let result = (|| {
         if let Some(program) = program {
-            let program = CString::new(program.as_os_str().as_encoded_bytes())
-                .map_err(|_| Error::Init(format!("interpreter path {} contains NUL", program.display())))?;
+            let program = CString::new(program.as_os_str().as_encoded_bytes()).map_err(|_| {
+                Error::Init(format!(
+                    "interpreter path {} contains NUL",
+                    program.display()
+                ))
+            })?;
             // SAFETY: `config` is initialised; `program_name` is one of its own fields; the
             // string is NUL-terminated and copied by Python.
             let status = unsafe {
-                ffi::PyConfig_SetBytesString(&mut config, &mut config.program_name, program.as_ptr())
+                ffi::PyConfig_SetBytesString(
+                    &mut config,
+                    &mut config.program_name,
+                    program.as_ptr(),
+                )
             };
             check_status(status, "setting the program name")?;
         }
@@ -356,7 +401,9 @@ fn check_status(status: ffi::PyStatus, what: &str) -> Result<()> {
         format!("exit code {}", status.exitcode)
     } else {
         // SAFETY: a non-null err_msg is a static NUL-terminated string set by CPython.
-        unsafe { CStr::from_ptr(status.err_msg) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(status.err_msg) }
+            .to_string_lossy()
+            .into_owned()
     };
     Err(Error::Init(format!("{what} failed: {msg}")))
 }
@@ -369,7 +416,11 @@ fn after_start(py: Python<'_>, config: &Config) -> Result<std::result::Result<()
         .getattr("path")
         .and_then(|p| p.cast_into::<PyList>().map_err(Into::into))
         .map_err(|e| Error::from_pyerr(py, e))?;
-    let entries: Vec<String> = config.paths().iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let entries: Vec<String> = config
+        .paths()
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
     let apply = || -> PyResult<()> {
         match config.get_path_append() {
             PathAppend::Before => {
@@ -394,7 +445,9 @@ fn after_start(py: Python<'_>, config: &Config) -> Result<std::result::Result<()
     apply().map_err(|e| Error::from_pyerr(py, e))?;
 
     if !config.get_numpy_import() {
-        return Ok(Err("numpy import is switched off (PYTHON4R_NUMPY_IMPORT=false)".to_owned()));
+        return Ok(Err(
+            "numpy import is switched off (PYTHON4R_NUMPY_IMPORT=false)".to_owned(),
+        ));
     }
     if config.get_bf16() == config::Bf16Mode::MlDtypes {
         // ml_dtypes registers bfloat16 with numpy; it must come before any bfloat16 use.
@@ -467,19 +520,37 @@ mod tests {
 
     #[test]
     fn library_from_another_folder_of_the_same_version_is_noted() {
-        let build = BuildInfo { version: "3.11", executable: "/x/bin/python3", lib_dir: "/nonexistent/lib", lib_name: "python3.11", shared: true };
+        let build = BuildInfo {
+            version: "3.11",
+            executable: "/x/bin/python3",
+            lib_dir: "/nonexistent/lib",
+            lib_name: "python3.11",
+            shared: true,
+        };
         let loaded = PathBuf::from("/usr/lib/libpython3.11.so.1.0");
         let version = major_minor(&loaded_version()).unwrap().to_owned();
-        let build = BuildInfo { version: Box::leak(version.into_boxed_str()), ..build };
-        let note = check_library(&build, Some(&loaded)).unwrap().expect("a note");
+        let build = BuildInfo {
+            version: Box::leak(version.into_boxed_str()),
+            ..build
+        };
+        let note = check_library(&build, Some(&loaded))
+            .unwrap()
+            .expect("a note");
         assert!(note.contains("python4r_build::configure()"), "{note}");
         assert!(note.contains("/nonexistent/lib"), "{note}");
     }
 
     #[test]
     fn library_of_another_version_is_an_error_saying_how_to_fix_it() {
-        let build = BuildInfo { version: "2.7", executable: "/x/bin/python2", lib_dir: "/nonexistent/lib", lib_name: "python2.7", shared: true };
-        let err = check_library(&build, Some(Path::new("/usr/lib/libpython3.11.so.1.0"))).unwrap_err();
+        let build = BuildInfo {
+            version: "2.7",
+            executable: "/x/bin/python2",
+            lib_dir: "/nonexistent/lib",
+            lib_name: "python2.7",
+            shared: true,
+        };
+        let err =
+            check_library(&build, Some(Path::new("/usr/lib/libpython3.11.so.1.0"))).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("built for Python 2.7"), "{msg}");
         assert!(msg.contains("LD_LIBRARY_PATH=/nonexistent/lib"), "{msg}");
@@ -489,7 +560,9 @@ mod tests {
     fn the_expected_library_needs_no_note() {
         let build = BuildInfo::get();
         if build.shared {
-            let lib = std::fs::canonicalize(build.lib_dir).unwrap().join("libpython.so");
+            let lib = std::fs::canonicalize(build.lib_dir)
+                .unwrap()
+                .join("libpython.so");
             assert_eq!(check_library(&build, Some(&lib)).unwrap(), None);
         }
     }

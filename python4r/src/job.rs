@@ -42,7 +42,12 @@ impl Job {
     ///
     /// [`Error::Python`] (a `SyntaxError`) when the code does not compile.
     pub fn new(name: &str, code: &str) -> Result<Job> {
-        let job = Job { name: name.to_owned(), code: code.to_owned(), setup_run: false, context: Context::new() };
+        let job = Job {
+            name: name.to_owned(),
+            code: code.to_owned(),
+            setup_run: false,
+            context: Context::new(),
+        };
         crate::with_gil(|py| exec::compiled(py, code, Mode::Exec).map(drop))?;
         Ok(job)
     }
@@ -55,11 +60,18 @@ impl Job {
     /// [`Error::Python`] when the code or `setup()` raises, and when the code defines no callable
     /// `run`.
     pub fn setup_run(name: &str, code: &str) -> Result<Job> {
-        let job = Job { name: name.to_owned(), code: code.to_owned(), setup_run: true, context: Context::new() };
+        let job = Job {
+            name: name.to_owned(),
+            code: code.to_owned(),
+            setup_run: true,
+            context: Context::new(),
+        };
         job.context.exec(code)?;
         crate::with_gil(|py| {
             let globals = job.context.globals(py);
-            let run = globals.get_item("run").map_err(|e| Error::from_pyerr(py, e))?;
+            let run = globals
+                .get_item("run")
+                .map_err(|e| Error::from_pyerr(py, e))?;
             if !run.is_some_and(|r| r.is_callable()) {
                 return Err(Error::from_pyerr(
                     py,
@@ -68,7 +80,10 @@ impl Job {
                     )),
                 ));
             }
-            if let Some(setup) = globals.get_item("setup").map_err(|e| Error::from_pyerr(py, e))? {
+            if let Some(setup) = globals
+                .get_item("setup")
+                .map_err(|e| Error::from_pyerr(py, e))?
+            {
                 setup.call0().map_err(|e| Error::from_pyerr(py, e))?;
             }
             Ok(())
@@ -106,7 +121,9 @@ impl Job {
                     let value = returned
                         .get_item(name)
                         .map_err(|e| Error::from_pyerr(py, e))?
-                        .ok_or_else(|| Error::UndefinedVariable { name: (*name).to_owned() })?;
+                        .ok_or_else(|| Error::UndefinedVariable {
+                            name: (*name).to_owned(),
+                        })?;
                     Ok(((*name).to_owned(), value.unbind()))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -116,7 +133,10 @@ impl Job {
 
     /// Runs the job with `inputs` and returns every output: in plain mode the context's
     /// variables (see [`Context::variables`]), in setup/run mode the `dict` that `run` returned.
-    pub fn exec_and_return_all(&self, inputs: &[(&str, &dyn ToPython)]) -> Result<Vec<(String, Value)>> {
+    pub fn exec_and_return_all(
+        &self,
+        inputs: &[(&str, &dyn ToPython)],
+    ) -> Result<Vec<(String, Value)>> {
         if !self.setup_run {
             return self.context.exec_and_return_all(&self.code, inputs);
         }
@@ -125,25 +145,41 @@ impl Job {
             returned
                 .iter()
                 .map(|(k, v)| {
-                    let name = k.extract::<String>().map_err(|_| Error::conversion(&k, "String", "a key of the dict `run` returned"))?;
-                    let value = v.extract::<Value>().map_err(|e| Error::conversion(&v, "python4r::Value", e.to_string()).with_variable(&name))?;
+                    let name = k.extract::<String>().map_err(|_| {
+                        Error::conversion(&k, "String", "a key of the dict `run` returned")
+                    })?;
+                    let value = v.extract::<Value>().map_err(|e| {
+                        Error::conversion(&v, "python4r::Value", e.to_string()).with_variable(&name)
+                    })?;
                     Ok((name, value))
                 })
                 .collect()
         })
     }
 
-    fn call_run<'py>(&self, py: Python<'py>, inputs: &[(&str, &dyn ToPython)]) -> Result<Bound<'py, PyDict>> {
+    fn call_run<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: &[(&str, &dyn ToPython)],
+    ) -> Result<Bound<'py, PyDict>> {
         let globals = self.context.globals(py);
         let run = globals
             .get_item("run")
             .map_err(|e| Error::from_pyerr(py, e))?
-            .ok_or_else(|| Error::UndefinedVariable { name: "run".to_owned() })?;
+            .ok_or_else(|| Error::UndefinedVariable {
+                name: "run".to_owned(),
+            })?;
         let kwargs = PyDict::new(py);
         exec::bind_inputs(py, &kwargs, inputs)?;
-        let returned = run.call((), Some(&kwargs)).map_err(|e| Error::from_pyerr(py, e))?;
-        returned
-            .cast_into::<PyDict>()
-            .map_err(|e| Error::conversion(&e.into_inner(), "dict of outputs", format!("`run` of job `{}` must return a dict", self.name)))
+        let returned = run
+            .call((), Some(&kwargs))
+            .map_err(|e| Error::from_pyerr(py, e))?;
+        returned.cast_into::<PyDict>().map_err(|e| {
+            Error::conversion(
+                &e.into_inner(),
+                "dict of outputs",
+                format!("`run` of job `{}` must return a dict", self.name),
+            )
+        })
     }
 }

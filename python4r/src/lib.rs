@@ -17,11 +17,13 @@ pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};
 pub use error::{Error, PyException, Result};
 pub use exec::{
-    CODE_CACHE_CAPACITY, Outputs, cached_code_count, eval, exec, exec_and_return_all, exec_io, exec_with, get,
-    set, variables,
+    CODE_CACHE_CAPACITY, Outputs, cached_code_count, eval, exec, exec_and_return_all, exec_io,
+    exec_with, get, set, variables,
 };
 pub use gil::{Gil, with_gil};
-pub use interpreter::{BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable};
+pub use interpreter::{
+    BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable,
+};
 pub use job::Job;
 
 pub use half;

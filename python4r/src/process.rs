@@ -71,8 +71,20 @@ fn check(exe: &Path, args: &[std::ffi::OsString], output: Output) -> Result<Stri
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stderr = stderr.trim();
     // pip's errors are long; the end says what went wrong.
-    let tail: String = stderr.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-    Err(Error::Process { command, status: output.status.to_string(), stderr: tail })
+    let tail: String = stderr
+        .lines()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(Error::Process {
+        command,
+        status: output.status.to_string(),
+        stderr: tail,
+    })
 }
 
 /// `pip install package` (or `package==version`), into the embedded environment.
@@ -102,7 +114,15 @@ pub fn pip_install_requirements(requirements: impl AsRef<Path>) -> Result<()> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         ));
     }
-    run_python([OsStr::new("-m"), OsStr::new("pip"), OsStr::new("install"), OsStr::new("--quiet"), OsStr::new("-r"), path.as_os_str()]).map(drop)
+    run_python([
+        OsStr::new("-m"),
+        OsStr::new("pip"),
+        OsStr::new("install"),
+        OsStr::new("--quiet"),
+        OsStr::new("-r"),
+        path.as_os_str(),
+    ])
+    .map(drop)
 }
 
 const VERSION_SCRIPT: &str = "import sys, importlib.metadata as m\n\
