@@ -41,7 +41,9 @@ fn the_executable_is_the_build_interpreters_not_the_host_program() {
 fn versions_of_installed_packages() {
     assert!(process::is_package_installed("pip").unwrap());
     assert!(!process::is_package_installed("python4r-no-such-package").unwrap());
-    let numpy = process::package_version("numpy").unwrap().expect("numpy is installed");
+    let numpy = process::package_version("numpy")
+        .unwrap()
+        .expect("numpy is installed");
     let imported: String = python4r::eval("__import__('numpy').__version__").unwrap();
     assert_eq!(numpy, imported);
 }
@@ -54,9 +56,17 @@ fn install_and_uninstall_a_package() {
     let wheel = write_wheel(&dir, name, "1.2.3");
 
     process::pip_install(wheel.to_str().unwrap(), None).unwrap();
-    assert_eq!(process::package_version(name).unwrap().as_deref(), Some("1.2.3"));
-    let value: i64 = python4r::Context::new().eval(&format!("__import__('{name}').VALUE")).unwrap();
-    assert_eq!(value, 42, "the embedded interpreter imports what pip installed");
+    assert_eq!(
+        process::package_version(name).unwrap().as_deref(),
+        Some("1.2.3")
+    );
+    let value: i64 = python4r::Context::new()
+        .eval(&format!("__import__('{name}').VALUE"))
+        .unwrap();
+    assert_eq!(
+        value, 42,
+        "the embedded interpreter imports what pip installed"
+    );
 
     process::pip_uninstall(name).unwrap();
     assert!(!process::is_package_installed(name).unwrap());
@@ -71,12 +81,17 @@ fn install_and_uninstall_a_package() {
 
 #[test]
 fn failures_say_what_failed() {
-    let err = process::run_python(["-c", "import sys; sys.stderr.write('boom'); sys.exit(4)"]).unwrap_err();
+    let err = process::run_python(["-c", "import sys; sys.stderr.write('boom'); sys.exit(4)"])
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("exit status: 4"), "{msg}");
     assert!(msg.ends_with("boom"), "{msg}");
     let err = process::pip_install("/nonexistent/python4r-missing.whl", None).unwrap_err();
     assert!(matches!(err, python4r::Error::Process { .. }), "{err}");
     let err = process::pip_install_requirements("/nonexistent/requirements.txt").unwrap_err();
-    assert!(err.to_string().contains("reading requirements file /nonexistent/requirements.txt"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("reading requirements file /nonexistent/requirements.txt"),
+        "{err}"
+    );
 }

@@ -22,6 +22,9 @@
 //! (`-Wl,-rpath`). python4r still checks at start-up which libpython it loaded, and configures
 //! the interpreter (or fails with instructions) when it is not the expected one.
 
+// The examples show a whole build script, whose `main` is the point.
+#![allow(clippy::needless_doctest_main)]
+
 use std::env;
 
 /// Emits the link arguments that make this package's binaries, tests, examples and benches load

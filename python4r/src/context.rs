@@ -102,10 +102,8 @@ impl Context {
         self.inner
             .globals
             .get_or_init(py, || {
-                if self.inner.main {
-                    if let Ok(main) = py.import("__main__") {
-                        return main.dict().unbind();
-                    }
+                if let (true, Ok(main)) = (self.inner.main, py.import("__main__")) {
+                    return main.dict().unbind();
                 }
                 fresh_namespace(py).unbind()
             })

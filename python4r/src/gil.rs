@@ -1,8 +1,10 @@
 //! Holding Python's global interpreter lock: the closure style ([`with_gil`]) and a guard style
 //! ([`Gil`]), both reentrant and usable from any thread.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -30,8 +32,94 @@ pub fn with_gil<F, R>(f: F) -> Result<R>
 where
     F: for<'py> FnOnce(Python<'py>) -> Result<R>,
 {
+    prepare_thread()?;
+    Python::attach(|py| {
+        free_exited_thread_states(py);
+        f(py)
+    })
+}
+
+/// Starts Python if needed and gives the calling thread a Python thread state that it keeps
+/// until it exits.
+///
+/// Without one, every attach from a thread Python has never seen creates a thread state and
+/// destroys it again on release (hundreds of ns to µs each time); kept, an attach only takes the
+/// lock.
+fn prepare_thread() -> Result<()> {
     crate::interpreter::initialize()?;
-    Python::attach(f)
+    if EXITING.get() {
+        return Err(crate::Error::Init(
+            "python4r was called from a thread-local destructor after the thread's Python state \
+             was released; call it before the thread exits"
+                .to_owned(),
+        ));
+    }
+    // A thread-local whose destructor already ran is treated as kept (EXITING caught that case).
+    let _ = KEPT.try_with(|kept| {
+        if kept.borrow().is_some() {
+            return;
+        }
+        // SAFETY: the interpreter is running; this only reads the calling thread's state.
+        if !unsafe { ffi::PyGILState_GetThisThreadState() }.is_null() {
+            return; // Python already knows this thread (the main thread, a Python thread).
+        }
+        // SAFETY: the thread has no Python thread state: PyGILState_Ensure creates one and takes
+        // the GIL; PyEval_SaveThread releases the GIL and returns that same state, which stays
+        // registered for this thread (its gilstate count stays 1) until `KeptState::drop`.
+        let tstate = unsafe {
+            let _state = ffi::PyGILState_Ensure();
+            ffi::PyEval_SaveThread()
+        };
+        *kept.borrow_mut() = Some(KeptState(tstate));
+    });
+    Ok(())
+}
+
+/// The thread state a thread keeps; freed after the thread exits.
+struct KeptState(*mut ffi::PyThreadState);
+
+impl Drop for KeptState {
+    fn drop(&mut self) {
+        // Runs at thread exit. Taking the GIL here to free the state would deadlock a thread
+        // that joins this one while holding the GIL, so the state is handed to the next thread
+        // that takes the GIL through python4r.
+        EXITING.set(true);
+        let mut pending = EXITED.lock().unwrap_or_else(|e| e.into_inner());
+        pending.push(SendPtr(self.0));
+        EXITED_COUNT.store(pending.len(), Ordering::Release);
+    }
+}
+
+struct SendPtr(*mut ffi::PyThreadState);
+// SAFETY: the pointer is only dereferenced by CPython, under the GIL, after its thread exited.
+unsafe impl Send for SendPtr {}
+
+static EXITED: Mutex<Vec<SendPtr>> = Mutex::new(Vec::new());
+static EXITED_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static KEPT: RefCell<Option<KeptState>> = const { RefCell::new(None) };
+    /// Set when the thread's kept state was released: no python4r call may use it afterwards.
+    static EXITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Frees the thread states of threads that have exited.
+fn free_exited_thread_states(_py: Python<'_>) {
+    if EXITED_COUNT.load(Ordering::Acquire) == 0 {
+        return;
+    }
+    let states = std::mem::take(&mut *EXITED.lock().unwrap_or_else(|e| e.into_inner()));
+    EXITED_COUNT.store(0, Ordering::Release);
+    for SendPtr(tstate) in states {
+        // SAFETY: we hold the GIL (`_py`); `tstate` belongs to a thread that has exited (its
+        // thread-local destructor queued it) and no python4r call can use it again (EXITING);
+        // it is not this thread's state. PyThreadState_Clear needs the GIL, PyThreadState_Delete
+        // a cleared state that is not current.
+        unsafe {
+            ffi::PyThreadState_Clear(tstate);
+            ffi::PyThreadState_Delete(tstate);
+        }
+    }
 }
 
 /// A held GIL, released when the last `Gil` of this thread is dropped.
@@ -78,7 +166,7 @@ impl Gil {
     ///
     /// [`crate::Error::Init`] when the interpreter cannot start.
     pub fn acquire() -> Result<Gil> {
-        crate::interpreter::initialize()?;
+        prepare_thread()?;
         // SAFETY: the interpreter is running; PyGILState_Check only reads this thread's state.
         let held = unsafe { ffi::PyGILState_Check() } == 1;
         let layer = LAYERS.with(|layers| {
@@ -162,6 +250,39 @@ mod tests {
         assert!(gil_held());
         drop(gil);
         assert!(!gil_held());
+    }
+
+    #[test]
+    fn threads_keep_their_state_and_free_it_after_exit() {
+        fn this_thread_state() -> usize {
+            // SAFETY: after initialisation; reads the calling thread's state only.
+            unsafe { ffi::PyGILState_GetThisThreadState() as usize }
+        }
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            with_gil(|_| Ok(())).unwrap();
+            let first = this_thread_state();
+            with_gil(|_| Ok(())).unwrap();
+            assert_eq!(
+                first,
+                this_thread_state(),
+                "the same state serves every call"
+            );
+            assert_ne!(first, 0);
+            done_tx.send(()).unwrap();
+        });
+        done_rx.recv().unwrap();
+        // The worker is done with Python and exits now: joining it while holding the GIL must
+        // not deadlock its thread-exit clean-up.
+        let gil = Gil::acquire().unwrap();
+        worker.join().unwrap();
+        drop(gil);
+        with_gil(|_| Ok(())).unwrap();
+        assert_eq!(
+            EXITED_COUNT.load(Ordering::Acquire),
+            0,
+            "freed by the next call"
+        );
     }
 
     #[test]

@@ -481,13 +481,13 @@ pub fn interpreter_info() -> Result<InterpreterInfo> {
         };
         let sys_path = sys
             .getattr("path")
-            .and_then(|p| p.extract::<Vec<String>>().map_err(Into::into))
+            .and_then(|p| p.extract::<Vec<String>>())
             .map_err(|e| Error::from_pyerr(py, e))?;
         let numpy = match &state.numpy {
             Ok(()) => py
                 .import("numpy")
                 .and_then(|np| np.getattr("__version__"))
-                .and_then(|v| v.extract::<String>().map_err(Into::into))
+                .and_then(|v| v.extract::<String>())
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.clone()),
         };
