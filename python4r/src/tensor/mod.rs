@@ -5,6 +5,8 @@
 mod dtype;
 mod fmt;
 mod ndarray;
+#[cfg(feature = "numpy")]
+mod numpy;
 mod storage;
 
 use std::sync::{Arc, OnceLock};

@@ -3,19 +3,22 @@
 
 use std::any::Any;
 use std::ptr::NonNull;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::dtype::Element;
 
-/// Something outside Rust that owns a block of memory; dropping it releases the memory.
-pub(crate) trait ForeignOwner: Send + Sync + 'static {
-    /// For downcasting (to find the numpy array behind a storage).
-    fn as_any(&self) -> &dyn Any;
+/// Something outside Rust that owns a block of memory (a numpy array, a DLPack capsule's
+/// tensor); dropping it releases the memory.
+pub(crate) type ForeignOwner = Box<dyn Any + Send + Sync>;
 
-    /// Runs `f` while the owner's writers are excluded (the GIL, for Python memory).
-    fn locked(&self, f: &mut dyn FnMut()) {
-        f()
-    }
+/// How to exclude Python's writers (take the GIL); installed by the NumPy bridge when it first
+/// shares memory with Python. Without it no memory is shared with Python, so nothing to exclude.
+static PYTHON_LOCK: OnceLock<fn(&mut dyn FnMut())> = OnceLock::new();
+
+/// Installs the function that runs a closure under the GIL.
+pub(crate) fn install_python_lock(lock: fn(&mut dyn FnMut())) {
+    let _ = PYTHON_LOCK.set(lock);
 }
 
 enum Owner {
@@ -25,7 +28,8 @@ enum Owner {
         cap: usize,
         free: unsafe fn(NonNull<u8>, usize, usize),
     },
-    Foreign(Box<dyn ForeignOwner>),
+    /// Held only so that dropping the storage drops it.
+    Foreign(#[allow(dead_code)] ForeignOwner),
 }
 
 /// A block of element memory. Tensors hold it through an `Arc`; views are (offset, shape,
@@ -78,7 +82,7 @@ impl Storage {
     /// while `owner` lives.
     pub(crate) unsafe fn foreign(
         ptr: NonNull<u8>,
-        owner: Box<dyn ForeignOwner>,
+        owner: ForeignOwner,
         read_only: bool,
         python_may_write: bool,
     ) -> Storage {
@@ -99,17 +103,6 @@ impl Storage {
         self.bytes
     }
 
-    pub(crate) fn foreign_owner(&self) -> Option<&dyn ForeignOwner> {
-        match &self.owner {
-            Owner::Foreign(owner) => Some(owner.as_ref()),
-            Owner::Rust { .. } => None,
-        }
-    }
-
-    pub(crate) fn is_rust_owned(&self) -> bool {
-        matches!(self.owner, Owner::Rust { .. })
-    }
-
     pub(crate) fn read_only(&self) -> bool {
         self.read_only
     }
@@ -122,11 +115,11 @@ impl Storage {
         self.python_may_write.store(v, Ordering::Release);
     }
 
-    /// Runs `f` with the owner's writers excluded (under the GIL for Python memory that Python
-    /// may write), so a copy sees one consistent state.
+    /// Runs `f` with Python's writers excluded (under the GIL) when Python may write this
+    /// memory, so a read sees one consistent state.
     pub(crate) fn locked(&self, f: &mut dyn FnMut()) {
-        match &self.owner {
-            Owner::Foreign(owner) if self.python_may_write() => owner.locked(f),
+        match PYTHON_LOCK.get() {
+            Some(lock) if self.python_may_write() => lock(f),
             _ => f(),
         }
     }
