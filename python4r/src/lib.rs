@@ -26,7 +26,7 @@ pub use interpreter::{
     BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable,
 };
 pub use job::Job;
-pub use tensor::{DType, Element, Tensor};
+pub use tensor::{DLPackTensor, DType, Element, Tensor};
 
 pub use half;
 pub use ndarray;

@@ -2,6 +2,7 @@
 //!
 //! SOUNDNESS_MODEL_PLACEHOLDER
 
+mod dlpack;
 mod dtype;
 mod fmt;
 mod ndarray;
@@ -11,6 +12,7 @@ mod storage;
 
 use std::sync::{Arc, OnceLock};
 
+pub use dlpack::DLPackTensor;
 pub use dtype::{DType, Element};
 pub(crate) use dtype::{Scalar, read_scalar, write_scalar};
 pub(crate) use storage::{ForeignOwner, Storage};
