@@ -9,7 +9,11 @@ const SHAPES: [&[usize]; 4] = [&[2, 3], &[3], &[1], &[]];
 
 fn np_name(d: DType) -> &'static str {
     // bfloat16 comes back as float32 by default.
-    if d == DType::BFloat16 { "float32" } else { d.numpy_name() }
+    if d == DType::BFloat16 {
+        "float32"
+    } else {
+        d.numpy_name()
+    }
 }
 
 /// Runs `code` with `vars` in a fresh namespace and returns that namespace's `out`.
@@ -58,7 +62,10 @@ fn python4j_zeros_round_trip_every_dtype_and_shape() {
             assert_eq!(back.shape(), shape, "{d} {shape:?}");
             assert_eq!(back.dtype().numpy_name(), np_name(d));
             if d != DType::BFloat16 {
-                assert!(back.shares_storage(&x), "{d} {shape:?} crosses without a copy");
+                assert!(
+                    back.shares_storage(&x),
+                    "{d} {shape:?} crosses without a copy"
+                );
                 assert_eq!(back.data_ptr(), x.data_ptr());
             }
             assert_eq!(back.cast(d), x);
@@ -113,9 +120,13 @@ fn python4j_in_place_every_dtype_and_shape() {
 fn every_dtype_from_python() {
     for d in DType::ALL {
         let code = if d == DType::BFloat16 {
-            "import ml_dtypes\nout = np.arange(6).reshape(2, 3).astype(ml_dtypes.bfloat16)".to_owned()
+            "import ml_dtypes\nout = np.arange(6).reshape(2, 3).astype(ml_dtypes.bfloat16)"
+                .to_owned()
         } else {
-            format!("out = (np.arange(6).reshape(2, 3) % 2).astype(np.{})", d.numpy_name())
+            format!(
+                "out = (np.arange(6).reshape(2, 3) % 2).astype(np.{})",
+                d.numpy_name()
+            )
         };
         let t: Tensor = run(&code, &[]).unwrap();
         assert_eq!(t.dtype(), d);
@@ -125,7 +136,11 @@ fn every_dtype_from_python() {
         } else {
             (0..6).map(|i| f64::from(i % 2)).collect()
         };
-        assert_eq!(t.cast(DType::Float64).to_vec::<f64>().unwrap(), expected, "{d}");
+        assert_eq!(
+            t.cast(DType::Float64).to_vec::<f64>().unwrap(),
+            expected,
+            "{d}"
+        );
     }
 }
 
@@ -133,13 +148,21 @@ fn every_dtype_from_python() {
 fn read_only_export_cannot_be_written() {
     let t = Tensor::from_vec(vec![1i32, 2, 3], &[3]).unwrap();
     let err = run::<bool>("x[0] = 5\nout = True", &[("x", &t)]).unwrap_err();
-    assert!(err.to_string().contains("ValueError") && err.to_string().contains("read-only"), "{err}");
+    assert!(
+        err.to_string().contains("ValueError") && err.to_string().contains("read-only"),
+        "{err}"
+    );
     let err = run::<bool>("x.setflags(write=True)\nout = True", &[("x", &t)]).unwrap_err();
     assert!(err.to_string().contains("ValueError"), "{err}");
-    let err = run::<bool>("v = x[1:]\nv.setflags(write=True)\nout = True", &[("x", &t)]).unwrap_err();
+    let err = run::<bool>(
+        "v = x[1:]\nv.setflags(write=True)\nout = True",
+        &[("x", &t)],
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("ValueError"), "{err}");
     assert_eq!(t.to_vec::<i32>().unwrap(), vec![1, 2, 3]);
-    let flags: (bool, bool) = run("out = (x.flags.writeable, x.flags.owndata)", &[("x", &t)]).unwrap();
+    let flags: (bool, bool) =
+        run("out = (x.flags.writeable, x.flags.owndata)", &[("x", &t)]).unwrap();
     assert_eq!(flags, (false, false));
 }
 
@@ -151,13 +174,24 @@ fn strided_views_cross_without_copy() {
         t.permute(&[1, 0, 2]).unwrap(),
         t.slice(2, 1..4, 2).unwrap(),
         t.flip(1).unwrap().flip(2).unwrap(),
-        t.index_axis(0, 1).unwrap().broadcast_to(&[5, 3, 4]).unwrap(),
+        t.index_axis(0, 1)
+            .unwrap()
+            .broadcast_to(&[5, 3, 4])
+            .unwrap(),
         t.slice(1, 2..2, 1).unwrap(),
-        t.index_axis(0, 1).unwrap().index_axis(0, 2).unwrap().index_axis(0, 3).unwrap(),
+        t.index_axis(0, 1)
+            .unwrap()
+            .index_axis(0, 2)
+            .unwrap()
+            .index_axis(0, 3)
+            .unwrap(),
     ];
     for v in &views {
-        let (ptr, strides, list): (usize, Vec<isize>, Vec<i64>) =
-            run("out = (x.ctypes.data, list(x.strides), x.ravel().tolist())", &[("x", v)]).unwrap();
+        let (ptr, strides, list): (usize, Vec<isize>, Vec<i64>) = run(
+            "out = (x.ctypes.data, list(x.strides), x.ravel().tolist())",
+            &[("x", v)],
+        )
+        .unwrap();
         assert_eq!(ptr, v.data_ptr() as usize);
         assert_eq!(strides, v.strides());
         assert_eq!(list, v.to_vec::<i64>().unwrap());
@@ -175,7 +209,10 @@ fn every_numpy_layout_is_shared() {
         ("np.broadcast_to(np.arange(4.0), (3, 4))", false),
         ("np.array(7.0)", true),
         ("np.zeros((0, 3))", true),
-        ("np.frombuffer(b'\\0' + np.arange(5.0).tobytes(), dtype=np.float64, offset=1)", true),
+        (
+            "np.frombuffer(b'\\0' + np.arange(5.0).tobytes(), dtype=np.float64, offset=1)",
+            true,
+        ),
     ];
     for (expr, contiguous) in cases {
         let code = format!("a = {expr}\nout = (a, a.ctypes.data, a.ravel().tolist())");
@@ -185,7 +222,11 @@ fn every_numpy_layout_is_shared() {
         assert_eq!(t.is_contiguous(), contiguous, "{expr}");
     }
     // Unaligned: to_vec works, as_slice refuses.
-    let t: Tensor = run("out = np.frombuffer(b'\\0' + np.arange(5.0).tobytes(), dtype=np.float64, offset=1)", &[]).unwrap();
+    let t: Tensor = run(
+        "out = np.frombuffer(b'\\0' + np.arange(5.0).tobytes(), dtype=np.float64, offset=1)",
+        &[],
+    )
+    .unwrap();
     assert!(matches!(t.as_slice::<f64>(), Err(Error::Layout(_))));
     assert_eq!(t.to_vec::<f64>().unwrap(), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
 }
@@ -201,15 +242,21 @@ fn numpy_scalars_become_0d() {
 
 #[test]
 fn big_endian_is_copied_correctly() {
-    let (t, list): (Tensor, Vec<i32>) =
-        run("a = np.arange(5, dtype='>i4')[::-1]\nout = (a, a.tolist())", &[]).unwrap();
+    let (t, list): (Tensor, Vec<i32>) = run(
+        "a = np.arange(5, dtype='>i4')[::-1]\nout = (a, a.tolist())",
+        &[],
+    )
+    .unwrap();
     assert_eq!(t.dtype(), DType::Int32);
     assert_eq!(t.to_vec::<i32>().unwrap(), list);
 }
 
 #[test]
 fn unsupported_dtypes_name_dtype_and_variable() {
-    python4r::exec("import numpy as np\nbad = np.zeros(2, dtype=np.complex128)\ns = np.array(['a'])").unwrap();
+    python4r::exec(
+        "import numpy as np\nbad = np.zeros(2, dtype=np.complex128)\ns = np.array(['a'])",
+    )
+    .unwrap();
     let err = python4r::get::<Tensor>("bad").unwrap_err().to_string();
     assert!(err.contains("complex128") && err.contains("`bad`"), "{err}");
     let err = python4r::get::<Tensor>("s").unwrap_err().to_string();
@@ -220,11 +267,16 @@ fn unsupported_dtypes_name_dtype_and_variable() {
 
 #[test]
 fn bool_bytes_other_than_0_and_1() {
-    let t: Tensor = run("out = np.array([0, 2, 1], dtype=np.uint8).view(np.bool_)", &[]).unwrap();
+    let t: Tensor = run(
+        "out = np.array([0, 2, 1], dtype=np.uint8).view(np.bool_)",
+        &[],
+    )
+    .unwrap();
     assert_eq!(t.to_vec::<bool>().unwrap(), vec![false, true, true]);
     // Writable by Python: as_slice hands out a private, normalised copy.
     assert_eq!(t.as_slice::<bool>().unwrap(), &[false, true, true]);
-    let code = "out = np.array([0, 2, 1], dtype=np.uint8).view(np.bool_)\nout.setflags(write=False)";
+    let code =
+        "out = np.array([0, 2, 1], dtype=np.uint8).view(np.bool_)\nout.setflags(write=False)";
     let t: Tensor = run(code, &[]).unwrap();
     assert!(matches!(t.as_slice::<bool>(), Err(Error::Layout(_))));
     assert_eq!(t.to_vec::<bool>().unwrap(), vec![false, true, true]);
@@ -260,7 +312,10 @@ fn python_writes_show_through_shared_tensor() {
     python4r::exec("live[1] = 5.0").unwrap();
     assert_eq!(t.to_vec::<f64>().unwrap(), vec![0.0, 5.0, 0.0]);
     assert_eq!(snapshot, vec![0.0; 3]);
-    assert!(t.view_ndarray::<f64>().is_err(), "Python may write it: no borrow");
+    assert!(
+        t.view_ndarray::<f64>().is_err(),
+        "Python may write it: no borrow"
+    );
 }
 
 #[test]
@@ -279,15 +334,28 @@ fn mut_kept_by_python_stops_sharing() {
     let mut x = Tensor::from_vec(vec![1i32, 2, 3], &[3]).unwrap();
     let before = x.data_ptr();
     run_mut("x += 1", &mut x, None, "kept_mut").unwrap();
-    assert_ne!(x.data_ptr(), before, "Python kept the array: the tensor moved to a copy");
+    assert_ne!(
+        x.data_ptr(),
+        before,
+        "Python kept the array: the tensor moved to a copy"
+    );
     assert_eq!(x.to_vec::<i32>().unwrap(), vec![2, 3, 4]);
     python4r::exec("kept_mut[0] = 100").unwrap();
     assert_eq!(x.to_vec::<i32>().unwrap(), vec![2, 3, 4]);
-    assert_eq!(python4r::eval::<Vec<i32>>("kept_mut.tolist()").unwrap(), vec![100, 3, 4]);
+    assert_eq!(
+        python4r::eval::<Vec<i32>>("kept_mut.tolist()").unwrap(),
+        vec![100, 3, 4]
+    );
 
     // A view kept in Python counts too.
     let mut y = Tensor::from_vec(vec![1.0f32; 4], &[4]).unwrap();
-    run_mut("import builtins\nbuiltins._kept_view = x[1:]\nx *= 3", &mut y, None, "").unwrap();
+    run_mut(
+        "import builtins\nbuiltins._kept_view = x[1:]\nx *= 3",
+        &mut y,
+        None,
+        "",
+    )
+    .unwrap();
     python4r::exec("import builtins\nbuiltins._kept_view[:] = 0").unwrap();
     assert_eq!(y.to_vec::<f32>().unwrap(), vec![3.0; 4]);
 }
@@ -312,7 +380,10 @@ fn bf16_cast_and_write_back() {
     run_mut("assert x.dtype == np.float32\nx *= 2", &mut x, None, "").unwrap();
     assert_eq!(x.dtype(), DType::BFloat16);
     assert_eq!(x.data_ptr(), before);
-    assert_eq!(x.to_vec::<bf16>().unwrap(), vec![bf16::from_f32(3.0), bf16::from_f32(-4.0)]);
+    assert_eq!(
+        x.to_vec::<bf16>().unwrap(),
+        vec![bf16::from_f32(3.0), bf16::from_f32(-4.0)]
+    );
 }
 
 #[test]
@@ -332,8 +403,14 @@ fn tensors_inside_containers() {
     let (s, m): (Tensor, Tensor) = python4r::get("c_tuple").unwrap();
     assert_eq!((s.ndim(), m.shape()), (0, &[2usize, 2][..]));
     let z: Tensor = python4r::eval("np.zeros(5)").unwrap();
-    assert_eq!((z.dtype(), z.to_vec::<f64>().unwrap()), (DType::Float64, vec![0.0; 5]));
+    assert_eq!(
+        (z.dtype(), z.to_vec::<f64>().unwrap()),
+        (DType::Float64, vec![0.0; 5])
+    );
     let ts = vec![Tensor::scalar(1i32), Tensor::scalar(2i32)];
     python4r::set("c_back", &ts).unwrap();
-    assert_eq!(python4r::eval::<i64>("int(c_back[0] + c_back[1])").unwrap(), 3);
+    assert_eq!(
+        python4r::eval::<i64>("int(c_back[0] + c_back[1])").unwrap(),
+        3
+    );
 }

@@ -18,7 +18,11 @@ fn numpy_consumes_every_dtype_without_copy() {
             assert_eq!(ptr, t.data_ptr() as usize, "{d}");
             assert_eq!(arr.getattr("dtype")?.str()?.to_string(), d.numpy_name());
             assert_eq!(arr.getattr("shape")?.extract::<Vec<usize>>()?, vec![3, 2]);
-            assert!(!arr.getattr("flags")?.getattr("writeable")?.extract::<bool>()?);
+            assert!(
+                !arr.getattr("flags")?
+                    .getattr("writeable")?
+                    .extract::<bool>()?
+            );
             assert!(arr.set_item(0, 0).is_err(), "read-only for consumers");
         }
         Ok(())
@@ -34,7 +38,10 @@ fn consumer_keeps_memory_after_tensor_drop() {
         let arr = np.call_method1("from_dlpack", (t.to_dlpack(py)?,))?;
         drop(t);
         let _junk = np.call_method1("ones", (100_000,))?;
-        assert_eq!(arr.call_method0("tolist")?.extract::<Vec<f32>>()?, [3.0, 2.0, 1.0]);
+        assert_eq!(
+            arr.call_method0("tolist")?.extract::<Vec<f32>>()?,
+            [3.0, 2.0, 1.0]
+        );
         Ok(())
     })
     .unwrap();
@@ -62,7 +69,10 @@ fn writable_export_with_into_dlpack() {
         let t = Tensor::from_vec(vec![1u8, 2, 3], &[3])?;
         let ptr = t.data_ptr() as usize;
         let arr = np.call_method1("from_dlpack", (t.into_dlpack(py)?,))?;
-        assert_eq!(arr.getattr("ctypes")?.getattr("data")?.extract::<usize>()?, ptr);
+        assert_eq!(
+            arr.getattr("ctypes")?.getattr("data")?.extract::<usize>()?,
+            ptr
+        );
         arr.set_item(0, 9)?;
         assert_eq!(arr.call_method0("tolist")?.extract::<Vec<u8>>()?, [9, 2, 3]);
         Ok(())
@@ -73,14 +83,23 @@ fn writable_export_with_into_dlpack() {
 #[test]
 fn tensor_from_numpy_dlpack_without_copy() {
     python4r::with_gil(|py| {
-        let code = c"import numpy as np\na = np.arange(24, dtype=np.float32).reshape(4, 6)[::2, 1::2]";
+        let code =
+            c"import numpy as np\na = np.arange(24, dtype=np.float32).reshape(4, 6)[::2, 1::2]";
         let ns = python4r::pyo3::types::PyDict::new(py);
         py.run(code, Some(&ns), None)?;
         let a = ns.get_item("a")?.unwrap();
         let t = Tensor::from_dlpack(&a)?;
-        assert_eq!(t.data_ptr() as usize, a.getattr("ctypes")?.getattr("data")?.extract::<usize>()?);
+        assert_eq!(
+            t.data_ptr() as usize,
+            a.getattr("ctypes")?.getattr("data")?.extract::<usize>()?
+        );
         assert_eq!(t.shape(), &[2, 3]);
-        assert_eq!(t.to_vec::<f32>()?, a.call_method0("ravel")?.call_method0("tolist")?.extract::<Vec<f32>>()?);
+        assert_eq!(
+            t.to_vec::<f32>()?,
+            a.call_method0("ravel")?
+                .call_method0("tolist")?
+                .extract::<Vec<f32>>()?
+        );
         drop(ns);
         drop(a);
         assert_eq!(t.to_vec::<f32>()?, vec![1.0, 3.0, 5.0, 13.0, 15.0, 17.0]);
@@ -101,7 +120,8 @@ fn round_trip_through_own_producer_and_errors() {
         let err = Tensor::from_dlpack(&c).unwrap_err();
         assert!(matches!(err, Error::UnsupportedDType { .. }), "{err}");
         assert!(err.to_string().contains("type code 5"), "{err}");
-        let err = Tensor::from_dlpack(&np.call_method1("zeros", (2,))?.getattr("shape")?).unwrap_err();
+        let err =
+            Tensor::from_dlpack(&np.call_method1("zeros", (2,))?.getattr("shape")?).unwrap_err();
         assert!(err.to_string().contains("DLPack"), "{err}");
         Ok(())
     })

@@ -12,7 +12,7 @@ mod gil;
 mod interpreter;
 pub mod job;
 pub mod process;
-mod tensor;
+pub mod tensor;
 
 pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};

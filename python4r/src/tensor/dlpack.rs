@@ -91,7 +91,11 @@ fn dl_dtype(dtype: DType) -> DLDataType {
         DType::UInt64 | DType::UInt32 | DType::UInt16 | DType::UInt8 => 1,
         DType::Bool => 6,
     };
-    DLDataType { code, bits: (dtype.size() * 8) as u8, lanes: 1 }
+    DLDataType {
+        code,
+        bits: (dtype.size() * 8) as u8,
+        lanes: 1,
+    }
 }
 
 fn from_dl_dtype(t: DLDataType) -> Result<DType> {
@@ -132,7 +136,13 @@ struct Export<M> {
 unsafe extern "C" fn delete_versioned(managed: *mut DLManagedTensorVersioned) {
     // SAFETY: `manager_ctx` is the `Box<Export<_>>` leaked in `capsule`, and DLPack calls the
     // deleter exactly once.
-    drop(unsafe { Box::from_raw((*managed).manager_ctx.cast::<Export<DLManagedTensorVersioned>>()) });
+    drop(unsafe {
+        Box::from_raw(
+            (*managed)
+                .manager_ctx
+                .cast::<Export<DLManagedTensorVersioned>>(),
+        )
+    });
 }
 
 unsafe extern "C" fn delete_legacy(managed: *mut DLManagedTensor) {
@@ -146,7 +156,8 @@ unsafe extern "C" fn capsule_destructor(capsule: *mut ffi::PyObject) {
     // renamed and its consumer owns it.
     unsafe {
         if ffi::PyCapsule_IsValid(capsule, VERSIONED.as_ptr()) == 1 {
-            let m = ffi::PyCapsule_GetPointer(capsule, VERSIONED.as_ptr()).cast::<DLManagedTensorVersioned>();
+            let m = ffi::PyCapsule_GetPointer(capsule, VERSIONED.as_ptr())
+                .cast::<DLManagedTensorVersioned>();
             if let Some(deleter) = (*m).deleter {
                 deleter(m);
             }
@@ -163,7 +174,11 @@ unsafe extern "C" fn capsule_destructor(capsule: *mut ffi::PyObject) {
 /// whole elements.
 fn dl_layout(t: &Tensor) -> (Tensor, Vec<i64>, Vec<i64>) {
     let size = t.dtype().size() as isize;
-    let t = if t.strides().iter().any(|s| s % size != 0) { t.to_contiguous_copy() } else { t.clone() };
+    let t = if t.strides().iter().any(|s| s % size != 0) {
+        t.to_contiguous_copy()
+    } else {
+        t.clone()
+    };
     let shape = t.shape().iter().map(|&d| d as i64).collect();
     let strides = t.strides().iter().map(|&s| (s / size) as i64).collect();
     (t, shape, strides)
@@ -173,7 +188,10 @@ fn capsule(py: Python<'_>, t: Tensor, versioned: bool, flags: u64) -> PyResult<B
     let (t, mut shape, mut strides) = dl_layout(&t);
     let dl_tensor = DLTensor {
         data: t.data_ptr().cast_mut().cast::<c_void>(),
-        device: DLDevice { device_type: CPU, device_id: 0 },
+        device: DLDevice {
+            device_type: CPU,
+            device_id: 0,
+        },
         ndim: t.ndim() as i32,
         dtype: dl_dtype(t.dtype()),
         shape: shape.as_mut_ptr(),
@@ -188,20 +206,39 @@ fn capsule(py: Python<'_>, t: Tensor, versioned: bool, flags: u64) -> PyResult<B
             flags,
             dl_tensor,
         };
-        let export = Box::into_raw(Box::new(Export { _tensor: t, _shape: shape, _strides: strides, managed }));
+        let export = Box::into_raw(Box::new(Export {
+            _tensor: t,
+            _shape: shape,
+            _strides: strides,
+            managed,
+        }));
         // SAFETY: `export` was just leaked; the deleter reclaims it through `manager_ctx`.
         unsafe {
             (*export).managed.manager_ctx = export.cast();
-            (ptr::addr_of_mut!((*export).managed).cast::<c_void>(), VERSIONED)
+            (
+                ptr::addr_of_mut!((*export).managed).cast::<c_void>(),
+                VERSIONED,
+            )
         }
     } else {
-        let managed =
-            DLManagedTensor { dl_tensor, manager_ctx: ptr::null_mut(), deleter: Some(delete_legacy) };
-        let export = Box::into_raw(Box::new(Export { _tensor: t, _shape: shape, _strides: strides, managed }));
+        let managed = DLManagedTensor {
+            dl_tensor,
+            manager_ctx: ptr::null_mut(),
+            deleter: Some(delete_legacy),
+        };
+        let export = Box::into_raw(Box::new(Export {
+            _tensor: t,
+            _shape: shape,
+            _strides: strides,
+            managed,
+        }));
         // SAFETY: as above.
         unsafe {
             (*export).managed.manager_ctx = export.cast();
-            (ptr::addr_of_mut!((*export).managed).cast::<c_void>(), LEGACY)
+            (
+                ptr::addr_of_mut!((*export).managed).cast::<c_void>(),
+                LEGACY,
+            )
         }
     };
     // SAFETY: `ptr` is a live managed tensor; the capsule's destructor frees it unless a
@@ -242,7 +279,9 @@ impl DLPackTensor {
         if let Some((ty, _)) = dl_device
             && ty != CPU
         {
-            return Err(PyBufferError::new_err("python4r tensors live on the CPU (kDLCPU)"));
+            return Err(PyBufferError::new_err(
+                "python4r tensors live on the CPU (kDLCPU)",
+            ));
         }
         let versioned = max_version.is_some_and(|(major, _)| major >= 1);
         // A legacy capsule cannot say "read-only": give such consumers a copy.
@@ -256,10 +295,15 @@ impl DLPackTensor {
         let (t, mut flags) = if must_copy {
             (self.tensor.to_contiguous_copy(), FLAG_IS_COPIED)
         } else {
-            (self.tensor.clone(), if self.read_only { FLAG_READ_ONLY } else { 0 })
+            (
+                self.tensor.clone(),
+                if self.read_only { FLAG_READ_ONLY } else { 0 },
+            )
         };
         if copy == Some(false) && dl_layout(&t).0.data_ptr() != t.data_ptr() {
-            return Err(PyBufferError::new_err("this layout cannot be shared without a copy"));
+            return Err(PyBufferError::new_err(
+                "this layout cannot be shared without a copy",
+            ));
         }
         if !versioned {
             flags = 0;
@@ -330,8 +374,13 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn to_dlpack<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
-        let producer = DLPackTensor { tensor: self.clone(), read_only: true };
-        Ok(Bound::new(py, producer).map_err(|e| Error::from_pyerr(py, e))?.into_any())
+        let producer = DLPackTensor {
+            tensor: self.clone(),
+            read_only: true,
+        };
+        Ok(Bound::new(py, producer)
+            .map_err(|e| Error::from_pyerr(py, e))?
+            .into_any())
     }
 
     /// A **writable** DLPack producer: the tensor is given up, so nothing in Rust can observe
@@ -351,8 +400,13 @@ impl Tensor {
     pub fn into_dlpack(mut self, py: Python<'_>) -> Result<Bound<'_, PyAny>> {
         self.make_unique();
         self.storage().set_python_may_write(true);
-        let producer = DLPackTensor { tensor: self, read_only: false };
-        Ok(Bound::new(py, producer).map_err(|e| Error::from_pyerr(py, e))?.into_any())
+        let producer = DLPackTensor {
+            tensor: self,
+            read_only: false,
+        };
+        Ok(Bound::new(py, producer)
+            .map_err(|e| Error::from_pyerr(py, e))?
+            .into_any())
     }
 
     /// A tensor over the memory of any DLPack producer on the CPU (an object with `__dlpack__`,
@@ -381,14 +435,20 @@ impl Tensor {
         let py = obj.py();
         let err = |e: PyErr| Error::from_pyerr(py, e);
         let capsule = if obj.hasattr("__dlpack__").map_err(err)? {
-            let device: (i32, i32) = obj.call_method0("__dlpack_device__").map_err(err)?.extract().map_err(err)?;
+            let device: (i32, i32) = obj
+                .call_method0("__dlpack_device__")
+                .map_err(err)?
+                .extract()
+                .map_err(err)?;
             if device.0 != CPU && device.0 != CUDA_HOST {
                 return Err(Error::Layout(format!(
                     "the DLPack tensor is on device {device:?} (type, id), not the CPU: copy it to \
                      the CPU first (`.cpu()` in torch)"
                 )));
             }
-            let kwargs = [("max_version", (1u32, 0u32))].into_py_dict(py).map_err(err)?;
+            let kwargs = [("max_version", (1u32, 0u32))]
+                .into_py_dict(py)
+                .map_err(err)?;
             match obj.call_method("__dlpack__", (), Some(&kwargs)) {
                 Ok(c) => c,
                 // A producer from before DLPack 1.0 takes no `max_version`.
@@ -406,7 +466,11 @@ impl Tensor {
         // SAFETY: as above.
         let legacy = unsafe { ffi::PyCapsule_IsValid(raw, LEGACY.as_ptr()) } == 1;
         if !versioned && !legacy {
-            return Err(Error::conversion(obj, "python4r::Tensor", "expected a DLPack producer or an unused `dltensor` capsule"));
+            return Err(Error::conversion(
+                obj,
+                "python4r::Tensor",
+                "expected a DLPack producer or an unused `dltensor` capsule",
+            ));
         }
         // SAFETY: the capsule holds a DLManagedTensor[Versioned] by the DLPack protocol (its name
         // says which); renaming it to `used_...` makes us its owner (the capsule's destructor
@@ -428,9 +492,16 @@ impl Tensor {
                 }
                 (ptr::addr_of!((*m).dl_tensor), (*m).flags)
             } else {
-                (ptr::addr_of!((*managed.as_ptr().cast::<DLManagedTensor>()).dl_tensor), 0)
+                (
+                    ptr::addr_of!((*managed.as_ptr().cast::<DLManagedTensor>()).dl_tensor),
+                    0,
+                )
             };
-            let used = if versioned { USED_VERSIONED } else { USED_LEGACY };
+            let used = if versioned {
+                USED_VERSIONED
+            } else {
+                USED_LEGACY
+            };
             if ffi::PyCapsule_SetName(raw, used.as_ptr()) != 0 {
                 return Err(Error::from_pyerr(py, PyErr::fetch(py)));
             }
@@ -444,18 +515,34 @@ impl Tensor {
             }
             let dtype = from_dl_dtype(dl.dtype)?;
             let ndim = usize::try_from(dl.ndim).unwrap_or(0);
-            let shape: Vec<usize> = if ndim == 0 { Vec::new() } else { std::slice::from_raw_parts(dl.shape, ndim).iter().map(|&d| d as usize).collect() };
+            let shape: Vec<usize> = if ndim == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(dl.shape, ndim)
+                    .iter()
+                    .map(|&d| d as usize)
+                    .collect()
+            };
             let size = dtype.size() as isize;
             let strides: Vec<isize> = if dl.strides.is_null() || ndim == 0 {
                 super::c_strides(&shape, dtype.size())
             } else {
-                std::slice::from_raw_parts(dl.strides, ndim).iter().map(|&s| s as isize * size).collect()
+                std::slice::from_raw_parts(dl.strides, ndim)
+                    .iter()
+                    .map(|&s| s as isize * size)
+                    .collect()
             };
             let data = dl.data.cast::<u8>().wrapping_add(dl.byte_offset as usize);
             let read_only = flags & FLAG_READ_ONLY != 0;
             let ptr = NonNull::new(data).unwrap_or(NonNull::dangling());
             let storage = Storage::foreign(ptr, Box::new(owner), read_only, !read_only);
-            Ok(Tensor::from_parts(Arc::new(storage), dtype, shape, strides, 0))
+            Ok(Tensor::from_parts(
+                Arc::new(storage),
+                dtype,
+                shape,
+                strides,
+                0,
+            ))
         }
     }
 }

@@ -121,7 +121,10 @@ impl DType {
     /// assert!(!python4r::DType::Bool.is_float());
     /// ```
     pub const fn is_float(self) -> bool {
-        matches!(self, DType::Float64 | DType::Float32 | DType::BFloat16 | DType::Float16)
+        matches!(
+            self,
+            DType::Float64 | DType::Float32 | DType::BFloat16 | DType::Float16
+        )
     }
 }
 

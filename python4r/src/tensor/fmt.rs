@@ -119,8 +119,14 @@ mod tests {
     #[test]
     fn small_tensors_print_every_value() {
         let t = Tensor::from_vec(vec![1.5f32, 2.0, -3.25], &[3]).unwrap();
-        assert_eq!(t.to_string(), "tensor([1.5, 2.0, -3.25], dtype=float32, shape=[3])");
-        assert_eq!(Tensor::scalar(true).to_string(), "tensor(True, dtype=bool, shape=[])");
+        assert_eq!(
+            t.to_string(),
+            "tensor([1.5, 2.0, -3.25], dtype=float32, shape=[3])"
+        );
+        assert_eq!(
+            Tensor::scalar(true).to_string(),
+            "tensor(True, dtype=bool, shape=[])"
+        );
         let e = Tensor::zeros(DType::Int8, &[2, 0]).unwrap();
         assert_eq!(e.to_string(), "tensor([[]], dtype=int8, shape=[2, 0])");
         assert!(format!("{:?}", t).contains("strides=[4]"));
@@ -133,7 +139,9 @@ mod tests {
             t.to_string(),
             "tensor([0, 1, 2, ..., 1997, 1998, 1999], dtype=int64, shape=[2000])"
         );
-        let t = Tensor::zeros(DType::UInt8, &[100, 100]).unwrap().transpose();
+        let t = Tensor::zeros(DType::UInt8, &[100, 100])
+            .unwrap()
+            .transpose();
         let s = t.to_string();
         assert!(s.contains("...") && s.lines().count() == 7, "{s}");
     }

@@ -1,6 +1,76 @@
 //! [`Tensor`]: an n-dimensional array with a runtime [`DType`], whose memory numpy can share.
 //!
-//! SOUNDNESS_MODEL_PLACEHOLDER
+//! # Sharing model
+//!
+//! A tensor is a view (dtype, shape, byte strides, byte offset) of a reference-counted *storage*.
+//! A storage is either a Rust allocation (a `Vec<T>` taken over by [`Tensor::from_vec`]) or
+//! memory owned by something else that the storage keeps alive: a numpy array, or a DLPack
+//! producer's managed tensor. There is no global cache anywhere: every owner is held by whoever
+//! uses the memory, and memory is freed when the last user, Rust or Python, lets go.
+//!
+//! | crossing | what happens | memory kept alive by |
+//! |---|---|---|
+//! | `&Tensor` → Python | ndarray over the same memory, `WRITEABLE` false | the array's `base`, a `python4r.TensorStorage` holding the storage |
+//! | `&mut Tensor` → Python | storage made unique (copied if shared), ndarray over it, writable | as above |
+//! | after the `&mut` call | Python kept the array or a view: the tensor moves to a copy; else it keeps its memory | |
+//! | ndarray → `Tensor` | shares the array's memory, any layout | the tensor holds the array |
+//! | view of an exported tensor → `Tensor` | shares that tensor's storage | the storage |
+//! | byte-swapped ndarray → `Tensor` | native-order copy | |
+//! | bfloat16 → Python (default) | float32 copy; after a `&mut` call its values are written back | the copy's `base` |
+//! | [`Tensor::to_dlpack`] / [`Tensor::from_dlpack`] | DLPack capsule, read-only flag when shared | the capsule's deleter |
+//!
+//! # Soundness
+//!
+//! What safe Rust guarantees, whatever safe Rust code does:
+//!
+//! - **No use after free.** Every pointer a tensor or an exported array uses points into a
+//!   storage that the tensor, or the array's base object, owns through an `Arc`. Python keeping
+//!   an array after the tensor dropped (or Rust keeping a tensor after Python dropped the array)
+//!   is the normal case, not a hazard: python4j's "memory considerations" 1 to 3 cannot happen.
+//! - **No aliasing of `&mut`.** Rust writes tensor memory only through `&mut Tensor`
+//!   ([`Tensor::as_mut_slice`], a `&mut` argument to Python), and only after proving the storage
+//!   unique: no other tensor, no live export (`Arc::get_mut`), not read-only, and not memory that
+//!   Python may write. Otherwise it copies first (copy on write), so a tensor never changes under
+//!   another tensor, a `&[T]` or an `ndarray` view.
+//! - **`&[T]` and `ArrayView` never see writes.** [`Tensor::as_slice`] and
+//!   [`Tensor::view_ndarray`] borrow memory only when nothing can write it while the borrow
+//!   lives. Memory Python may still write (a writable numpy array shared with the tensor, or an
+//!   array Python kept after a `&mut` call) is never borrowed: `as_slice` returns a private copy
+//!   taken under the GIL at its first call, `view_ndarray` refuses. `to_vec` and `get` always
+//!   work: they copy under the GIL.
+//! - **Valid values only.** numpy's bool arrays may hold bytes other than 0 and 1; reads turn
+//!   any nonzero byte into `true`, and a `&[bool]` is only handed out after every byte was checked.
+//!   Slices are only handed out for memory aligned for `T`; unaligned or oddly strided numpy
+//!   arrays are read element by element with unaligned loads.
+//!
+//! What Python code is trusted to respect, as with rust-numpy (whose borrow checking also cannot
+//! see Python's own writes):
+//!
+//! - numpy's `WRITEABLE` flag. It belongs to one array object, and Python can get around it
+//!   (`ctypes` pointers, `np.frombuffer` of a raw address, C extensions). python4r makes the
+//!   ordinary ways fail: a read-only export's base exposes no buffer, so `setflags(write=True)`
+//!   on it or on any of its views raises `ValueError`.
+//! - Memory lifetimes. `ndarray.resize(refcheck=False)` frees an array's memory while views (and
+//!   tensors) still point to it; python4r keeps a reference to every array it shares, so the
+//!   default `refcheck=True` refuses.
+//! - Concurrency. Python code runs under the GIL and python4r reads Python-writable memory under
+//!   the GIL; numpy code that releases the GIL while writing an array that Rust is reading at the
+//!   same moment (another thread) is a data race that no flag can prevent.
+//! - Raw pointers. Addresses obtained in Python (`arr.ctypes.data`, a DLPack capsule opened by
+//!   hand) carry no lifetime.
+//!
+//! The rule of thumb: **Rust's borrow rules become numpy's write flag**. A `&Tensor` is lent
+//! read-only, a `&mut Tensor` writable for the duration of the call, and whatever Python keeps
+//! afterwards is detached from the Rust tensor.
+//!
+//! # `&mut` calls and `after_call`
+//!
+//! "Python kept the array" means: when [`ToPythonMut::after_call`](crate::ToPythonMut::after_call)
+//! runs, the exported array has references other than the caller's own (`obj`), or the storage
+//! has holders other than the tensor and the array's base (a view's tensor). The caller should
+//! therefore drop its other references (the input variable in the namespace, for instance) before
+//! calling `after_call`; if it does not, the result is still correct, but the tensor moves to a
+//! copy and its data address changes.
 
 mod dlpack;
 mod dtype;
@@ -123,7 +193,9 @@ pub struct Tensor {
 
 /// Number of elements of `shape`, or an error if it (or its size in bytes) overflows `isize`.
 pub(crate) fn element_count(shape: &[usize], itemsize: usize) -> Result<usize> {
-    let overflow = || Error::ShapeOverflow { shape: shape.to_vec() };
+    let overflow = || Error::ShapeOverflow {
+        shape: shape.to_vec(),
+    };
     let n = shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -149,7 +221,10 @@ fn dtype_check<T: Element>(dtype: DType) -> Result<()> {
     if T::DTYPE == dtype {
         Ok(())
     } else {
-        Err(Error::DTypeMismatch { requested: T::DTYPE, actual: dtype })
+        Err(Error::DTypeMismatch {
+            requested: T::DTYPE,
+            actual: dtype,
+        })
     }
 }
 
@@ -175,7 +250,11 @@ impl Tensor {
                 data.len()
             )));
         }
-        Ok(Tensor::contiguous(Arc::new(Storage::from_vec(data)), T::DTYPE, shape))
+        Ok(Tensor::contiguous(
+            Arc::new(Storage::from_vec(data)),
+            T::DTYPE,
+            shape,
+        ))
     }
 
     /// A tensor of `shape` holding a copy of `data` (row-major).
@@ -256,7 +335,14 @@ impl Tensor {
         offset: isize,
     ) -> Tensor {
         debug_assert_eq!(shape.len(), strides.len());
-        Tensor { storage, dtype, shape, strides, offset, snapshot: OnceLock::new() }
+        Tensor {
+            storage,
+            dtype,
+            shape,
+            strides,
+            offset,
+            snapshot: OnceLock::new(),
+        }
     }
 
     /// The element type.
@@ -427,7 +513,11 @@ impl Tensor {
             )));
         }
         let off = self.offset
-            + index.iter().zip(&self.strides).map(|(&i, &s)| i as isize * s).sum::<isize>();
+            + index
+                .iter()
+                .zip(&self.strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum::<isize>();
         let mut v = None;
         self.storage.locked(&mut || {
             // SAFETY: the index is in bounds, so the offset is an element of the view.
@@ -568,7 +658,11 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn to_contiguous(&self) -> Tensor {
-        if self.is_contiguous() { self.clone() } else { self.to_contiguous_copy() }
+        if self.is_contiguous() {
+            self.clone()
+        } else {
+            self.to_contiguous_copy()
+        }
     }
 
     /// The elements converted to `dtype` (numpy's `astype`: floats truncate toward zero when
@@ -587,7 +681,8 @@ impl Tensor {
             return self.clone();
         }
         let n = self.len();
-        let mut out = Tensor::zeros(dtype, &self.shape).expect("same element count, smaller or checked size");
+        let mut out =
+            Tensor::zeros(dtype, &self.shape).expect("same element count, smaller or checked size");
         if n == 0 {
             return out;
         }
@@ -631,7 +726,9 @@ impl Tensor {
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
         let mut seen = vec![false; self.ndim()];
         if axes.len() != self.ndim()
-            || axes.iter().any(|&a| a >= seen.len() || std::mem::replace(&mut seen[a], true))
+            || axes
+                .iter()
+                .any(|&a| a >= seen.len() || std::mem::replace(&mut seen[a], true))
         {
             return Err(Error::ShapeMismatch(format!(
                 "axes {axes:?} are not a permutation of the {} axes",
@@ -707,7 +804,10 @@ impl Tensor {
     /// ```
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
         let err = || {
-            Error::ShapeMismatch(format!("cannot broadcast shape {:?} to {shape:?}", self.shape))
+            Error::ShapeMismatch(format!(
+                "cannot broadcast shape {:?} to {shape:?}",
+                self.shape
+            ))
         };
         if shape.len() < self.ndim() {
             return Err(err());

@@ -29,7 +29,15 @@ impl<T: Element, D: Dimension> From<Array<T, D>> for Tensor {
         let offset = offset.unwrap_or(0) as isize * size;
         // SAFETY: an owned ndarray array's elements all lie inside its `Vec`, at `offset` plus
         // the (byte-scaled) strides; the storage now owns that `Vec`.
-        unsafe { Tensor::from_parts(Arc::new(Storage::from_vec(data)), T::DTYPE, shape, strides, offset) }
+        unsafe {
+            Tensor::from_parts(
+                Arc::new(Storage::from_vec(data)),
+                T::DTYPE,
+                shape,
+                strides,
+                offset,
+            )
+        }
     }
 }
 
@@ -69,7 +77,8 @@ impl Tensor {
     /// ```
     pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {
         let data = self.to_vec::<T>()?;
-        Ok(ArrayD::from_shape_vec(IxDyn(self.shape()), data).expect("to_vec gives shape-many elements"))
+        Ok(ArrayD::from_shape_vec(IxDyn(self.shape()), data)
+            .expect("to_vec gives shape-many elements"))
     }
 
     /// A zero-copy `ndarray` view of the same memory, with the same (possibly negative or zero)
@@ -135,7 +144,10 @@ impl Tensor {
         // (checked above); nothing writes them during the borrow: Rust writes only through
         // `&mut Tensor` on unique storage, and memory Python may write was refused above.
         let mut view = unsafe {
-            ArrayViewD::from_shape_ptr(IxDyn(self.shape()).strides(IxDyn(&strides)), ptr.cast::<T>())
+            ArrayViewD::from_shape_ptr(
+                IxDyn(self.shape()).strides(IxDyn(&strides)),
+                ptr.cast::<T>(),
+            )
         };
         for axis in inverted {
             view.invert_axis(Axis(axis));

@@ -57,7 +57,10 @@ fn ml_dtypes_enabled(py: Python<'_>) -> bool {
 fn warn_bf16_cast(at: &'static Location<'static>) {
     static SEEN: Mutex<Option<HashSet<(&'static str, u32, u32)>>> = Mutex::new(None);
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.get_or_insert_with(HashSet::new).insert((at.file(), at.line(), at.column())) {
+    if seen
+        .get_or_insert_with(HashSet::new)
+        .insert((at.file(), at.line(), at.column()))
+    {
         log::warn!(
             "a bfloat16 tensor is passed to Python as a float32 copy at {at} (numpy has no \
              bfloat16); set PYTHON4R_BF16=ml_dtypes (with ml_dtypes installed) to pass it \
@@ -94,8 +97,13 @@ fn descr<'py>(py: Python<'py>, dtype: DType) -> Result<Bound<'py, PyArrayDescr>>
 /// An ndarray over `t`'s memory, whose base holds `t`'s storage.
 fn wrap<'py>(t: &Tensor, py: Python<'py>, writable: bool) -> Result<Bound<'py, PyAny>> {
     let descr = descr(py, t.dtype())?;
-    let base = Bound::new(py, TensorStorage { storage: Arc::clone(t.storage()) })
-        .map_err(py_err(py))?;
+    let base = Bound::new(
+        py,
+        TensorStorage {
+            storage: Arc::clone(t.storage()),
+        },
+    )
+    .map_err(py_err(py))?;
     let mut dims: Vec<npy_intp> = t.shape().iter().map(|&d| d as npy_intp).collect();
     let mut strides: Vec<npy_intp> = t.strides().iter().map(|&s| s as npy_intp).collect();
     let flags = if writable { NPY_ARRAY_WRITEABLE } else { 0 };
@@ -118,8 +126,11 @@ fn wrap<'py>(t: &Tensor, py: Python<'py>, writable: bool) -> Result<Bound<'py, P
             ptr::null_mut(),
         );
         let arr = Bound::from_owned_ptr_or_err(py, arr).map_err(py_err(py))?;
-        if PY_ARRAY_API.PyArray_SetBaseObject(py, arr.as_ptr().cast::<PyArrayObject>(), base.into_ptr())
-            < 0
+        if PY_ARRAY_API.PyArray_SetBaseObject(
+            py,
+            arr.as_ptr().cast::<PyArrayObject>(),
+            base.into_ptr(),
+        ) < 0
         {
             return Err(Error::from_pyerr(py, PyErr::fetch(py)));
         }
@@ -175,7 +186,13 @@ fn exported_storage(arr: &Bound<'_, PyAny>) -> Option<Arc<Storage>> {
 }
 
 /// Whether every element (`itemsize` bytes at `offset + Σ i·stride`) lies in `0..bytes`.
-fn within(bytes: usize, offset: isize, shape: &[usize], strides: &[isize], itemsize: usize) -> bool {
+fn within(
+    bytes: usize,
+    offset: isize,
+    shape: &[usize],
+    strides: &[isize],
+    itemsize: usize,
+) -> bool {
     if shape.contains(&0) {
         return true;
     }
@@ -188,7 +205,11 @@ fn within(bytes: usize, offset: isize, shape: &[usize], strides: &[isize], items
             hi += span;
         }
     }
-    lo >= 0 && hi >= 0 && (hi as usize).checked_add(itemsize).is_some_and(|end| end <= bytes)
+    lo >= 0
+        && hi >= 0
+        && (hi as usize)
+            .checked_add(itemsize)
+            .is_some_and(|end| end <= bytes)
 }
 
 fn unsupported(obj: &Bound<'_, PyAny>, what: String) -> Error {
@@ -264,15 +285,22 @@ impl Tensor {
                 let np = py.import("numpy").map_err(py_err(py))?;
                 let generic = np.getattr("generic").map_err(py_err(py))?;
                 if !obj.is_instance(&generic).map_err(py_err(py))? {
-                    return Err(unsupported(obj, "expected a numpy.ndarray or numpy scalar".into()));
+                    return Err(unsupported(
+                        obj,
+                        "expected a numpy.ndarray or numpy scalar".into(),
+                    ));
                 }
                 let arr = np.call_method1("asarray", (obj,)).map_err(py_err(py))?;
-                arr.cast_into::<PyUntypedArray>().map_err(|e| py_err(py)(e.into()))?
+                arr.cast_into::<PyUntypedArray>()
+                    .map_err(|e| py_err(py)(e.into()))?
             }
         };
         let descr = arr.dtype();
         let Some(dtype) = dtype_of(&descr) else {
-            let name = descr.str().map(|s| s.to_string()).unwrap_or_else(|_| "?".into());
+            let name = descr
+                .str()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| "?".into());
             return Err(unsupported(
                 obj,
                 format!(
@@ -284,7 +312,9 @@ impl Tensor {
         };
         if descr.is_native_byteorder() == Some(false) {
             // Byte-swapped: copy to native order rather than misread.
-            let native = descr.call_method1("newbyteorder", ("=",)).map_err(py_err(py))?;
+            let native = descr
+                .call_method1("newbyteorder", ("=",))
+                .map_err(py_err(py))?;
             let copy = arr.call_method1("astype", (native,)).map_err(py_err(py))?;
             return Tensor::from_numpy(&copy);
         }

@@ -69,7 +69,11 @@ impl Storage {
         Storage {
             ptr,
             bytes: Some(len * size_of::<T>()),
-            owner: Owner::Rust { len, cap, free: free_vec::<T> },
+            owner: Owner::Rust {
+                len,
+                cap,
+                free: free_vec::<T>,
+            },
             python_may_write: AtomicBool::new(false),
             read_only: false,
         }

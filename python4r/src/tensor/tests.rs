@@ -4,12 +4,18 @@ use super::*;
 
 #[test]
 fn constructors_check_shapes() {
-    assert!(matches!(Tensor::from_vec(vec![1u8; 5], &[2, 3]), Err(Error::ShapeMismatch(_))));
+    assert!(matches!(
+        Tensor::from_vec(vec![1u8; 5], &[2, 3]),
+        Err(Error::ShapeMismatch(_))
+    ));
     assert!(matches!(
         Tensor::from_vec(Vec::<u8>::new(), &[usize::MAX, usize::MAX, 0]),
         Err(Error::ShapeOverflow { .. })
     ));
-    assert!(matches!(Tensor::ones(DType::Int64, &[usize::MAX / 4]), Err(Error::ShapeOverflow { .. })));
+    assert!(matches!(
+        Tensor::ones(DType::Int64, &[usize::MAX / 4]),
+        Err(Error::ShapeOverflow { .. })
+    ));
     let t = Tensor::from_vec(Vec::<f32>::new(), &[0, 3]).unwrap();
     assert!(t.is_empty() && t.is_contiguous());
     assert_eq!(t.to_vec::<f32>().unwrap(), Vec::<f32>::new());
@@ -25,7 +31,14 @@ fn every_dtype_round_trips() {
         assert_eq!(t.strides(), &[3 * d.size() as isize, d.size() as isize]);
         let back = t.cast(DType::Float64).to_vec::<f64>().unwrap();
         assert_eq!(back, vec![1.0; 6]);
-        assert_eq!(Tensor::zeros(d, &[]).unwrap().cast(DType::Int8).to_vec::<i8>().unwrap(), vec![0]);
+        assert_eq!(
+            Tensor::zeros(d, &[])
+                .unwrap()
+                .cast(DType::Int8)
+                .to_vec::<i8>()
+                .unwrap(),
+            vec![0]
+        );
     }
 }
 
@@ -39,9 +52,18 @@ fn views_read_logical_order() {
     assert_eq!(p.to_vec::<i32>().unwrap(), expected);
     let s = t.slice(2, 0..4, 2).unwrap().flip(1).unwrap();
     assert_eq!(s.shape(), &[2, 3, 2]);
-    assert_eq!(s.to_vec::<i32>().unwrap(), vec![8, 10, 4, 6, 0, 2, 20, 22, 16, 18, 12, 14]);
+    assert_eq!(
+        s.to_vec::<i32>().unwrap(),
+        vec![8, 10, 4, 6, 0, 2, 20, 22, 16, 18, 12, 14]
+    );
     assert!(s.shares_storage(&t));
-    let b = t.index_axis(0, 1).unwrap().index_axis(1, 3).unwrap().broadcast_to(&[2, 3]).unwrap();
+    let b = t
+        .index_axis(0, 1)
+        .unwrap()
+        .index_axis(1, 3)
+        .unwrap()
+        .broadcast_to(&[2, 3])
+        .unwrap();
     assert_eq!(b.to_vec::<i32>().unwrap(), vec![15, 19, 23, 15, 19, 23]);
     assert!(t.broadcast_to(&[3, 3, 4]).is_err());
     let e = t.slice(1, 2..2, 1).unwrap();
@@ -52,9 +74,18 @@ fn views_read_logical_order() {
 #[test]
 fn as_slice_needs_c_order_and_dtype() {
     let t = Tensor::from_vec(vec![1u32, 2, 3, 4], &[2, 2]).unwrap();
-    assert!(matches!(t.transpose().as_slice::<u32>(), Err(Error::Layout(_))));
-    assert!(matches!(t.as_slice::<i32>(), Err(Error::DTypeMismatch { .. })));
-    assert_eq!(t.slice(0, 1..2, 1).unwrap().as_slice::<u32>().unwrap(), &[3, 4]);
+    assert!(matches!(
+        t.transpose().as_slice::<u32>(),
+        Err(Error::Layout(_))
+    ));
+    assert!(matches!(
+        t.as_slice::<i32>(),
+        Err(Error::DTypeMismatch { .. })
+    ));
+    assert_eq!(
+        t.slice(0, 1..2, 1).unwrap().as_slice::<u32>().unwrap(),
+        &[3, 4]
+    );
     // A size-1 axis may have any stride.
     let row = t.slice(0, 1..2, 1).unwrap().transpose();
     assert_eq!(row.strides(), &[4, 8]);
@@ -85,12 +116,21 @@ fn ndarray_round_trip() {
     let a = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f32);
     let v = a.slice(s![..;-1, 1..;2]);
     let t = Tensor::from(v);
-    assert_eq!(t.to_vec::<f32>().unwrap(), vec![9.0, 11.0, 5.0, 7.0, 1.0, 3.0]);
+    assert_eq!(
+        t.to_vec::<f32>().unwrap(),
+        vec![9.0, 11.0, 5.0, 7.0, 1.0, 3.0]
+    );
     let owned = Tensor::from(a.clone());
     let view = owned.flip(0).unwrap().slice(1, 1..4, 2).unwrap();
     let nd = view.view_ndarray::<f32>().unwrap();
     assert_eq!(nd.into_dimensionality::<::ndarray::Ix2>().unwrap(), v);
-    assert_eq!(view.to_ndarray::<f32>().unwrap().into_dimensionality().unwrap(), v);
+    assert_eq!(
+        view.to_ndarray::<f32>()
+            .unwrap()
+            .into_dimensionality()
+            .unwrap(),
+        v
+    );
     let b = t.broadcast_to(&[2, 3, 2]).unwrap();
     assert_eq!(b.view_ndarray::<f32>().unwrap().strides(), &[0, 2, 1]);
 }
