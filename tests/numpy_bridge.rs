@@ -324,7 +324,7 @@ fn view_of_exported_tensor_comes_back_sharing_storage() {
     let back: Tensor = run("out = x[1:, ::2].T", &[("x", &t)]).unwrap();
     assert!(back.shares_storage(&t));
     assert_eq!(back.to_vec::<u32>().unwrap(), vec![4, 8, 6, 10]);
-    assert_eq!(back.as_slice::<u32>().is_err(), true); // not contiguous
+    assert!(back.as_slice::<u32>().is_err(), "not contiguous");
     let row: Tensor = run("out = x[2]", &[("x", &t)]).unwrap();
     assert_eq!(row.as_slice::<u32>().unwrap(), &[8, 9, 10, 11]);
 }

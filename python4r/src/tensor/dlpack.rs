@@ -256,6 +256,11 @@ fn capsule(py: Python<'_>, t: Tensor, versioned: bool, flags: u64) -> PyResult<B
     }
 }
 
+/// Makes reads of memory Python may write take the GIL (see [`Storage::locked`]).
+pub(crate) fn install_gil_lock() {
+    super::storage::install_python_lock(|f| Python::attach(|_| f()));
+}
+
 /// A python4r tensor seen from Python as a DLPack producer (`__dlpack__`,
 /// `__dlpack_device__`): pass it to `np.from_dlpack`, `torch.from_dlpack`, `jax.dlpack.from_dlpack`.
 #[pyclass(frozen, name = "DLPackTensor", module = "python4r")]
@@ -361,6 +366,7 @@ impl Tensor {
     ///
     /// ```
     /// use python4r::Tensor;
+    /// use python4r::pyo3::prelude::*;
     /// let t = Tensor::from_vec(vec![1i32, 2, 3, 4, 5, 6], &[2, 3])?;
     /// python4r::with_gil(|py| {
     ///     let producer = t.transpose().to_dlpack(py)?;
@@ -388,6 +394,7 @@ impl Tensor {
     ///
     /// ```
     /// use python4r::Tensor;
+    /// use python4r::pyo3::prelude::*;
     /// let t = Tensor::from_vec(vec![1.0f64, 2.0], &[2])?;
     /// python4r::with_gil(|py| {
     ///     let arr = py.import("numpy")?.call_method1("from_dlpack", (t.into_dlpack(py)?,))?;
@@ -398,6 +405,7 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn into_dlpack(mut self, py: Python<'_>) -> Result<Bound<'_, PyAny>> {
+        install_gil_lock();
         self.make_unique();
         self.storage().set_python_may_write(true);
         let producer = DLPackTensor {
@@ -421,6 +429,7 @@ impl Tensor {
     ///
     /// ```
     /// use python4r::{DType, Tensor};
+    /// use python4r::pyo3::prelude::*;
     /// python4r::with_gil(|py| {
     ///     let np = py.import("numpy")?;
     ///     let arr = np.call_method1("arange", (12u8,))?.call_method1("reshape", (3, 4))?;
@@ -433,6 +442,7 @@ impl Tensor {
     /// ```
     pub fn from_dlpack(obj: &Bound<'_, PyAny>) -> Result<Tensor> {
         let py = obj.py();
+        install_gil_lock();
         let err = |e: PyErr| Error::from_pyerr(py, e);
         let capsule = if obj.hasattr("__dlpack__").map_err(err)? {
             let device: (i32, i32) = obj

@@ -85,7 +85,7 @@ use std::sync::{Arc, OnceLock};
 pub use dlpack::DLPackTensor;
 pub use dtype::{DType, Element};
 pub(crate) use dtype::{Scalar, read_scalar, write_scalar};
-pub(crate) use storage::{ForeignOwner, Storage};
+pub(crate) use storage::Storage;
 
 use crate::{Error, Result};
 

@@ -91,9 +91,10 @@ impl Tensor {
     ///
     /// ```
     /// let t = python4r::Tensor::from_vec(vec![1u16, 2, 3, 4], &[2, 2])?;
-    /// let v = t.flip(0)?.view_ndarray::<u16>()?;
+    /// let flipped = t.flip(0)?;
+    /// let v = flipped.view_ndarray::<u16>()?;
     /// assert_eq!(v[[0, 1]], 4);
-    /// assert_eq!(v.as_ptr() as *const u8, t.flip(0)?.data_ptr());
+    /// assert_eq!(v.as_ptr() as *const u8, flipped.data_ptr());
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn view_ndarray<T: Element>(&self) -> Result<ArrayViewD<'_, T>> {

@@ -12,8 +12,9 @@ use pyo3::exceptions::{PyImportError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::{Borrowed, IntoPyObject};
 
-use super::storage::install_python_lock;
-use super::{DType, ForeignOwner, Storage, Tensor};
+use super::dlpack::install_gil_lock;
+use super::storage::ForeignOwner;
+use super::{DType, Storage, Tensor};
 use crate::config::Bf16Mode;
 use crate::{Error, Result, ToPythonMut};
 
@@ -33,13 +34,9 @@ impl TensorStorage {
     }
 }
 
-fn gil_lock(f: &mut dyn FnMut()) {
-    Python::attach(|_| f())
-}
-
 fn ready(py: Python<'_>) -> Result<()> {
     Error::check_numpy(py)?;
-    install_python_lock(gil_lock);
+    install_gil_lock();
     Ok(())
 }
 
@@ -55,7 +52,8 @@ fn ml_dtypes_enabled(py: Python<'_>) -> bool {
 
 /// Logs that a bfloat16 tensor crossed as a float32 copy, once per call site.
 fn warn_bf16_cast(at: &'static Location<'static>) {
-    static SEEN: Mutex<Option<HashSet<(&'static str, u32, u32)>>> = Mutex::new(None);
+    type CallSites = HashSet<(&'static str, u32, u32)>;
+    static SEEN: Mutex<Option<CallSites>> = Mutex::new(None);
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
     if seen
         .get_or_insert_with(HashSet::new)
@@ -231,6 +229,7 @@ impl Tensor {
     ///
     /// ```
     /// use python4r::Tensor;
+    /// use python4r::pyo3::prelude::*;
     /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
     /// python4r::with_gil(|py| {
     ///     let arr = t.transpose().to_numpy(py)?;

@@ -37,6 +37,7 @@ enum Owner {
 pub(crate) struct Storage {
     ptr: NonNull<u8>,
     /// Size in bytes from `ptr`, when the storage knows it (Rust-owned memory).
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
     bytes: Option<usize>,
     owner: Owner,
     /// Set while Python code may write this memory: numpy-owned writable arrays, and storage whose
@@ -103,6 +104,7 @@ impl Storage {
         self.ptr.as_ptr()
     }
 
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
     pub(crate) fn bytes(&self) -> Option<usize> {
         self.bytes
     }
