@@ -112,6 +112,39 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    // Tensor errors
+    /// A shape does not fit the data, the index or the operation.
+    #[error("shape mismatch: {0}")]
+    ShapeMismatch(String),
+    /// A shape's element count or size in bytes overflows `isize`.
+    #[error("shape {shape:?} is too large: its element count or size in bytes overflows isize")]
+    ShapeOverflow {
+        /// The shape asked for.
+        shape: Vec<usize>,
+    },
+    /// A tensor was read as a Rust element type that is not its dtype.
+    #[error(
+        "the tensor's dtype is {actual}, not {requested}: read it as its own element type, or \
+         `cast(DType::...)` it first"
+    )]
+    DTypeMismatch {
+        /// The dtype of the element type asked for.
+        requested: crate::DType,
+        /// The tensor's dtype.
+        actual: crate::DType,
+    },
+    /// The tensor's memory layout does not allow the operation.
+    #[error("{0}")]
+    Layout(String),
+    /// A foreign dtype (numpy, DLPack) that python4r's tensors do not support.
+    #[error("unsupported dtype `{dtype}`: {reason}")]
+    UnsupportedDType {
+        /// The foreign dtype's name.
+        dtype: String,
+        /// What is supported instead.
+        reason: String,
+    },
 }
 
 fn conversion_message(variable: Option<&str>, expected: &str, found: &str, reason: &str) -> String {

@@ -12,6 +12,7 @@ mod gil;
 mod interpreter;
 pub mod job;
 pub mod process;
+pub mod tensor;
 
 pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};
@@ -25,8 +26,10 @@ pub use interpreter::{
     BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable,
 };
 pub use job::Job;
+pub use tensor::{DLPackTensor, DType, Element, Tensor};
 
 pub use half;
+pub use ndarray;
 #[cfg(feature = "numpy")]
 pub use numpy;
 pub use pyo3;

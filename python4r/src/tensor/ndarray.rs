@@ -1,0 +1,158 @@
+//! Conversions between [`Tensor`] and `ndarray` arrays (the `ndarray` that rust-numpy uses,
+//! re-exported as `python4r::ndarray`).
+
+use std::sync::Arc;
+
+use ndarray::{Array, ArrayD, ArrayView, ArrayViewD, Axis, Dimension, IxDyn, ShapeBuilder};
+
+use super::{Element, Storage, Tensor, dtype_check};
+use crate::{Error, Result};
+
+/// Moves an owned array into a tensor without copying, whatever its layout (C order, Fortran
+/// order, or the result of slicing in place).
+///
+/// ```
+/// use python4r::{Tensor, ndarray::array};
+/// let a = array![[1.0f64, 2.0], [3.0, 4.0]].reversed_axes();
+/// let ptr = a.as_ptr() as *const u8;
+/// let t = Tensor::from(a);
+/// assert_eq!(t.data_ptr(), ptr);
+/// assert_eq!(t.to_vec::<f64>()?, vec![1.0, 3.0, 2.0, 4.0]);
+/// # Ok::<(), python4r::Error>(())
+/// ```
+impl<T: Element, D: Dimension> From<Array<T, D>> for Tensor {
+    fn from(array: Array<T, D>) -> Tensor {
+        let size = size_of::<T>() as isize;
+        let shape = array.shape().to_vec();
+        let strides = array.strides().iter().map(|&s| s * size).collect();
+        let (data, offset) = array.into_raw_vec_and_offset();
+        let offset = offset.unwrap_or(0) as isize * size;
+        // SAFETY: an owned ndarray array's elements all lie inside its `Vec`, at `offset` plus
+        // the (byte-scaled) strides; the storage now owns that `Vec`.
+        unsafe {
+            Tensor::from_parts(
+                Arc::new(Storage::from_vec(data)),
+                T::DTYPE,
+                shape,
+                strides,
+                offset,
+            )
+        }
+    }
+}
+
+/// Copies the viewed elements (in logical order) into a new C-contiguous tensor.
+///
+/// ```
+/// use python4r::{Tensor, ndarray::array};
+/// let a = array![[1u8, 2], [3, 4]];
+/// let t = Tensor::from(a.t());
+/// assert_eq!(t.to_vec::<u8>()?, vec![1, 3, 2, 4]);
+/// # Ok::<(), python4r::Error>(())
+/// ```
+impl<T: Element, D: Dimension> From<ArrayView<'_, T, D>> for Tensor {
+    fn from(view: ArrayView<'_, T, D>) -> Tensor {
+        let shape = view.shape().to_vec();
+        Tensor::from_vec(view.iter().copied().collect(), &shape).expect("an ndarray shape is valid")
+    }
+}
+
+/// Copies the tensor into an owned dynamic-dimensional array; an error if `T` is not the dtype.
+impl<T: Element> TryFrom<&Tensor> for ArrayD<T> {
+    type Error = Error;
+    fn try_from(t: &Tensor) -> Result<ArrayD<T>> {
+        t.to_ndarray()
+    }
+}
+
+impl Tensor {
+    /// A copy as an owned `ndarray` array (C order); an error if `T` is not the dtype.
+    ///
+    /// ```
+    /// let t = python4r::Tensor::from_vec(vec![1i32, 2, 3, 4, 5, 6], &[2, 3])?;
+    /// let a = t.transpose().to_ndarray::<i32>()?;
+    /// assert_eq!(a.shape(), &[3, 2]);
+    /// assert_eq!(a[[2, 1]], 6);
+    /// # Ok::<(), python4r::Error>(())
+    /// ```
+    pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {
+        let data = self.to_vec::<T>()?;
+        Ok(ArrayD::from_shape_vec(IxDyn(self.shape()), data)
+            .expect("to_vec gives shape-many elements"))
+    }
+
+    /// A zero-copy `ndarray` view of the same memory, with the same (possibly negative or zero)
+    /// strides.
+    ///
+    /// Errors when `T` is not the dtype, and when a borrow would not be sound or not expressible:
+    /// memory not aligned for `T` or strides that are not a multiple of the element size (some
+    /// numpy arrays), bool bytes other than 0 and 1, or memory that Python code may still write
+    /// (a tensor sharing a writable numpy array): use [`to_ndarray`](Tensor::to_ndarray) then.
+    ///
+    /// ```
+    /// let t = python4r::Tensor::from_vec(vec![1u16, 2, 3, 4], &[2, 2])?;
+    /// let flipped = t.flip(0)?;
+    /// let v = flipped.view_ndarray::<u16>()?;
+    /// assert_eq!(v[[0, 1]], 4);
+    /// assert_eq!(v.as_ptr() as *const u8, flipped.data_ptr());
+    /// # Ok::<(), python4r::Error>(())
+    /// ```
+    pub fn view_ndarray<T: Element>(&self) -> Result<ArrayViewD<'_, T>> {
+        dtype_check::<T>(self.dtype())?;
+        let size = size_of::<T>() as isize;
+        let layout_err = |why: &str| {
+            Error::Layout(format!(
+                "cannot view this tensor (shape {:?}, byte strides {:?}) as an ndarray without \
+                 copying: {why}; use to_ndarray() to copy",
+                self.shape(),
+                self.strides()
+            ))
+        };
+        if self.storage().python_may_write() {
+            return Err(layout_err("Python code may still write its memory"));
+        }
+        if self.is_empty() {
+            return Ok(ArrayViewD::from_shape(IxDyn(self.shape()), &[]).expect("empty"));
+        }
+        if !(self.data_ptr() as usize).is_multiple_of(align_of::<T>())
+            || self.strides().iter().any(|s| s % size != 0)
+        {
+            return Err(layout_err("it is not aligned for the element type"));
+        }
+        if T::DTYPE == super::DType::Bool {
+            let mut valid = true;
+            let base = self.storage().ptr();
+            // SAFETY: each offset is an element of the view, one readable byte.
+            self.for_each_offset(|off| valid &= unsafe { *base.offset(off) } <= 1);
+            if !valid {
+                return Err(layout_err("it holds bool bytes other than 0 and 1"));
+            }
+        }
+        // ndarray wants non-negative strides from the lowest address: start there and invert the
+        // reversed axes afterwards.
+        let mut ptr = self.data_ptr();
+        let mut strides = Vec::with_capacity(self.ndim());
+        let mut inverted = Vec::new();
+        for (axis, (&d, &s)) in self.shape().iter().zip(self.strides()).enumerate() {
+            if s < 0 {
+                ptr = ptr.wrapping_offset(s * (d as isize - 1));
+                inverted.push(axis);
+            }
+            strides.push((s.unsigned_abs()) / size as usize);
+        }
+        // SAFETY: the elements are those of the view (same memory, axes re-oriented), which the
+        // storage keeps alive for the borrow of `self`; they are aligned and valid values of `T`
+        // (checked above); nothing writes them during the borrow: Rust writes only through
+        // `&mut Tensor` on unique storage, and memory Python may write was refused above.
+        let mut view = unsafe {
+            ArrayViewD::from_shape_ptr(
+                IxDyn(self.shape()).strides(IxDyn(&strides)),
+                ptr.cast::<T>(),
+            )
+        };
+        for axis in inverted {
+            view.invert_axis(Axis(axis));
+        }
+        Ok(view)
+    }
+}

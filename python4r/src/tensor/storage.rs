@@ -1,0 +1,143 @@
+//! Reference-counted element memory shared by tensors: owned by Rust, or by a foreign owner (a numpy
+//! array, a DLPack producer) that the storage keeps alive.
+
+use std::any::Any;
+use std::ptr::NonNull;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::dtype::Element;
+
+/// Something outside Rust that owns a block of memory (a numpy array, a DLPack capsule's
+/// tensor); dropping it releases the memory.
+pub(crate) type ForeignOwner = Box<dyn Any + Send + Sync>;
+
+/// How to exclude Python's writers (take the GIL); installed by the NumPy bridge when it first
+/// shares memory with Python. Without it no memory is shared with Python, so nothing to exclude.
+static PYTHON_LOCK: OnceLock<fn(&mut dyn FnMut())> = OnceLock::new();
+
+/// Installs the function that runs a closure under the GIL.
+pub(crate) fn install_python_lock(lock: fn(&mut dyn FnMut())) {
+    let _ = PYTHON_LOCK.set(lock);
+}
+
+enum Owner {
+    /// A `Vec<T>` taken apart; `free` rebuilds and drops it.
+    Rust {
+        len: usize,
+        cap: usize,
+        free: unsafe fn(NonNull<u8>, usize, usize),
+    },
+    /// Held only so that dropping the storage drops it.
+    Foreign(#[allow(dead_code)] ForeignOwner),
+}
+
+/// A block of element memory. Tensors hold it through an `Arc`; views are (offset, shape,
+/// strides) over it.
+pub(crate) struct Storage {
+    ptr: NonNull<u8>,
+    /// Size in bytes from `ptr`, when the storage knows it (Rust-owned memory).
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+    bytes: Option<usize>,
+    owner: Owner,
+    /// Set while Python code may write this memory: numpy-owned writable arrays, and storage whose
+    /// writable export Python kept. Rust then never hands out `&[T]` into it.
+    python_may_write: AtomicBool,
+    /// The owner forbids writing (a read-only numpy array or DLPack tensor).
+    read_only: bool,
+}
+
+// SAFETY: `Storage` is a pointer to heap memory plus its owner (which is `Send + Sync` itself).
+// Rust only writes it through `&mut Tensor` after proving the storage unique (`Arc::get_mut`), so
+// shared access from several threads is read-only on the Rust side; concurrent writers on the
+// Python side are excluded by the GIL or are outside the soundness model (see the module docs).
+unsafe impl Send for Storage {}
+// SAFETY: see `Send`: `&Storage` only allows reads of the memory.
+unsafe impl Sync for Storage {}
+
+unsafe fn free_vec<T>(ptr: NonNull<u8>, len: usize, cap: usize) {
+    // SAFETY: `ptr`, `len` and `cap` come from a `Vec<T>` taken apart in `Storage::from_vec`,
+    // and this runs exactly once, from `Drop`.
+    drop(unsafe { Vec::from_raw_parts(ptr.as_ptr().cast::<T>(), len, cap) });
+}
+
+impl Storage {
+    /// Takes ownership of `data` without copying.
+    pub(crate) fn from_vec<T: Element>(data: Vec<T>) -> Storage {
+        let mut data = std::mem::ManuallyDrop::new(data);
+        let (len, cap) = (data.len(), data.capacity());
+        let ptr = NonNull::new(data.as_mut_ptr().cast::<u8>()).expect("Vec pointers are non-null");
+        Storage {
+            ptr,
+            bytes: Some(len * size_of::<T>()),
+            owner: Owner::Rust {
+                len,
+                cap,
+                free: free_vec::<T>,
+            },
+            python_may_write: AtomicBool::new(false),
+            read_only: false,
+        }
+    }
+
+    /// Memory owned by `owner`, starting at `ptr`.
+    ///
+    /// # Safety
+    /// `ptr` and every address a tensor built on this storage computes from it must stay valid
+    /// while `owner` lives.
+    pub(crate) unsafe fn foreign(
+        ptr: NonNull<u8>,
+        owner: ForeignOwner,
+        read_only: bool,
+        python_may_write: bool,
+    ) -> Storage {
+        Storage {
+            ptr,
+            bytes: None,
+            owner: Owner::Foreign(owner),
+            python_may_write: AtomicBool::new(python_may_write),
+            read_only,
+        }
+    }
+
+    pub(crate) fn ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+    pub(crate) fn bytes(&self) -> Option<usize> {
+        self.bytes
+    }
+
+    pub(crate) fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    pub(crate) fn python_may_write(&self) -> bool {
+        self.python_may_write.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_python_may_write(&self, v: bool) {
+        self.python_may_write.store(v, Ordering::Release);
+    }
+
+    /// Runs `f` with Python's writers excluded (under the GIL) when Python may write this
+    /// memory, so a read sees one consistent state.
+    pub(crate) fn locked(&self, f: &mut dyn FnMut()) {
+        match PYTHON_LOCK.get() {
+            Some(lock) if self.python_may_write() => lock(f),
+            _ => f(),
+        }
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Owner::Rust { len, cap, free } = self.owner {
+            // SAFETY: the parts come from `from_vec` with the matching `free::<T>`, and drop runs
+            // once.
+            unsafe { free(self.ptr, len, cap) }
+        }
+        // A foreign owner releases its memory when its box drops, after this.
+    }
+}
