@@ -1,0 +1,569 @@
+//! Starting the embedded interpreter: the one python4r was built for, with its own standard
+//! library and site-packages (or the active virtualenv's), configured before first use.
+
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::config::{self, Config, PathAppend};
+use crate::error::{Error, Result};
+
+/// What python4r was compiled against: the build interpreter (`PYO3_PYTHON`, else `python3` on
+/// `PATH`, when python4r was built).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuildInfo {
+    /// `major.minor` of the build interpreter.
+    pub version: &'static str,
+    /// The build interpreter's executable (resolved: not a pyenv shim).
+    pub executable: &'static str,
+    /// The folder holding its libpython.
+    pub lib_dir: &'static str,
+    /// Its libpython's name (`python3.11`).
+    pub lib_name: &'static str,
+    /// Whether libpython is a shared library (else it is linked statically).
+    pub shared: bool,
+}
+
+impl BuildInfo {
+    /// The build information recorded when python4r was compiled.
+    pub const fn get() -> BuildInfo {
+        BuildInfo {
+            version: env!("PYTHON4R_BUILD_VERSION"),
+            executable: env!("PYTHON4R_BUILD_EXECUTABLE"),
+            lib_dir: env!("PYTHON4R_BUILD_LIB_DIR"),
+            lib_name: env!("PYTHON4R_BUILD_LIB_NAME"),
+            shared: matches!(env!("PYTHON4R_BUILD_SHARED").as_bytes(), b"true"),
+        }
+    }
+}
+
+/// What is embedded, for bug reports: see [`interpreter_info`].
+#[derive(Clone, Debug)]
+pub struct InterpreterInfo {
+    /// `sys.version`.
+    pub version: String,
+    /// The interpreter python4r treats as its own, used for subprocesses and pip
+    /// (the active virtualenv's, else the build interpreter's).
+    pub executable: Option<PathBuf>,
+    /// `sys.executable` inside the embedded interpreter.
+    pub sys_executable: String,
+    /// `sys.prefix`.
+    pub prefix: String,
+    /// `sys.base_prefix`.
+    pub base_prefix: String,
+    /// `sys.path`.
+    pub sys_path: Vec<String>,
+    /// The libpython file the process loaded, when it could be found.
+    pub library: Option<PathBuf>,
+    /// Why the loaded libpython is not the build interpreter's, when it is not.
+    pub library_note: Option<String>,
+    /// numpy's version, or why it cannot be imported.
+    pub numpy: std::result::Result<String, String>,
+    /// What python4r was built against.
+    pub build: BuildInfo,
+}
+
+impl fmt::Display for InterpreterInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "python4r {}", env!("CARGO_PKG_VERSION"))?;
+        writeln!(f, "Python version:  {}", self.version.replace('\n', " "))?;
+        let exe = self.executable.as_ref().map(|p| p.display().to_string());
+        writeln!(
+            f,
+            "executable:      {}",
+            exe.as_deref().unwrap_or("(none found)")
+        )?;
+        writeln!(f, "sys.executable:  {}", self.sys_executable)?;
+        writeln!(f, "sys.prefix:      {}", self.prefix)?;
+        writeln!(f, "sys.base_prefix: {}", self.base_prefix)?;
+        let lib = self.library.as_ref().map(|p| p.display().to_string());
+        writeln!(
+            f,
+            "libpython:       {}",
+            lib.as_deref().unwrap_or("(statically linked or unknown)")
+        )?;
+        if let Some(note) = &self.library_note {
+            writeln!(f, "                 {note}")?;
+        }
+        match &self.numpy {
+            Ok(v) => writeln!(f, "numpy:           {v}")?,
+            Err(e) => writeln!(f, "numpy:           not available ({e})")?,
+        }
+        writeln!(
+            f,
+            "built for:       Python {} ({}), libpython in {}",
+            self.build.version, self.build.executable, self.build.lib_dir
+        )?;
+        writeln!(f, "sys.path:")?;
+        for entry in &self.sys_path {
+            writeln!(f, "  {entry}")?;
+        }
+        Ok(())
+    }
+}
+
+struct State {
+    library: Option<PathBuf>,
+    library_note: Option<String>,
+    numpy: std::result::Result<(), String>,
+}
+
+static STATE: OnceLock<std::result::Result<State, String>> = OnceLock::new();
+
+/// Starts the embedded interpreter if python4r has not started it yet.
+///
+/// Every python4r call that needs Python does this itself; call it directly to start Python at a
+/// time of your choosing, or to see a start-up error early.
+///
+/// # Errors
+///
+/// [`Error::Init`] when the interpreter cannot start: an invalid `PYTHON4R_*` variable, or a
+/// libpython of another Python version than the one python4r was built for.
+///
+/// # Example
+///
+/// ```
+/// python4r::initialize()?;
+/// # Ok::<(), python4r::Error>(())
+/// ```
+pub fn initialize() -> Result<()> {
+    state().map(|_| ())
+}
+
+fn state() -> Result<&'static State> {
+    STATE
+        .get_or_init(|| start().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|msg| Error::Init(msg.clone()))
+}
+
+/// `Ok` when numpy is imported and usable; else [`Error::NumpyDisabled`] or
+/// [`Error::NumpyUnavailable`]. Starts Python if needed.
+pub(crate) fn ensure_numpy() -> Result<()> {
+    match &state()?.numpy {
+        Ok(()) => Ok(()),
+        Err(reason) => Err(numpy_error(reason)),
+    }
+}
+
+pub(crate) fn numpy_error(reason: &str) -> Error {
+    if config::current().is_some_and(|c| !c.get_numpy_import()) {
+        return Error::NumpyDisabled;
+    }
+    let interpreter = python_executable()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| BuildInfo::get().executable.to_owned());
+    Error::NumpyUnavailable {
+        install_command: format!("{interpreter} -m pip install numpy"),
+        interpreter,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The executable of the Python environment python4r embeds: the active virtualenv's
+/// (`VIRTUAL_ENV`, when its Python version matches), else the build interpreter's. `None` when
+/// neither exists on this machine (a binary copied elsewhere).
+///
+/// Subprocesses and pip use it, never `sys.executable` (inside an embedded interpreter that is
+/// the host program, or a shim that may pick another Python).
+pub fn python_executable() -> Option<PathBuf> {
+    virtualenv_python().or_else(|| {
+        let exe = BuildInfo::get().executable;
+        (!exe.is_empty() && Path::new(exe).exists()).then(|| PathBuf::from(exe))
+    })
+}
+
+fn virtualenv_python() -> Option<PathBuf> {
+    let venv = PathBuf::from(std::env::var_os("VIRTUAL_ENV")?);
+    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).ok()?;
+    let version = cfg.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        matches!(key.trim(), "version" | "version_info").then(|| value.trim().to_owned())
+    })?;
+    if major_minor(&version) != Some(BuildInfo::get().version) {
+        log::warn!(
+            "VIRTUAL_ENV={} is a Python {version} environment, but python4r was built for Python \
+             {}: ignoring it",
+            venv.display(),
+            BuildInfo::get().version
+        );
+        return None;
+    }
+    ["bin/python", "bin/python3", "Scripts/python.exe"]
+        .iter()
+        .map(|p| venv.join(p))
+        .find(|p| p.exists())
+}
+
+/// `"3.11"` from `"3.11.7 (main, ...)"`.
+fn major_minor(version: &str) -> Option<&str> {
+    let mut dots = version.match_indices('.');
+    dots.next()?;
+    let end = dots.next().map(|(i, _)| i).unwrap_or_else(|| {
+        version
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(version.len())
+    });
+    Some(&version[..end])
+}
+
+/// The file of the libpython this process loaded, from the address of one of its functions.
+fn loaded_library() -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        let mut info = std::mem::MaybeUninit::<libc::Dl_info>::uninit();
+        let addr = ffi::Py_IsInitialized as *const libc::c_void;
+        // SAFETY: dladdr only reads the loader's tables; `info` is written by it before we read
+        // it, and only when it returns non-zero.
+        let found = unsafe { libc::dladdr(addr, info.as_mut_ptr()) };
+        if found == 0 {
+            return None;
+        }
+        // SAFETY: dladdr returned non-zero, so it filled `info`.
+        let info = unsafe { info.assume_init() };
+        if info.dli_fname.is_null() {
+            return None;
+        }
+        // SAFETY: dli_fname is a NUL-terminated path owned by the loader, alive while the
+        // library is loaded (libpython is never unloaded).
+        let name = unsafe { CStr::from_ptr(info.dli_fname) };
+        let path = PathBuf::from(name.to_string_lossy().into_owned());
+        Some(std::fs::canonicalize(&path).unwrap_or(path))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The version of the loaded libpython, readable before the interpreter starts.
+fn loaded_version() -> String {
+    // SAFETY: Py_GetVersion returns a pointer to a static NUL-terminated string and may be
+    // called before initialisation.
+    unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Compares the loaded libpython with the build interpreter's. `Ok(Some(note))` when it is
+/// another copy of the same Python version (usable once pointed at the build interpreter's
+/// prefix); an error when it is another version.
+fn check_library(build: &BuildInfo, loaded: Option<&Path>) -> Result<Option<String>> {
+    let Some(loaded) = loaded else {
+        return Ok(None);
+    };
+    if !build.shared || build.lib_dir.is_empty() {
+        return Ok(None);
+    }
+    let expected_dir =
+        std::fs::canonicalize(build.lib_dir).unwrap_or_else(|_| PathBuf::from(build.lib_dir));
+    if loaded.parent() == Some(expected_dir.as_path()) {
+        return Ok(None);
+    }
+    let version = loaded_version();
+    let fix = format!(
+        "make the program load {dir}/lib{name}.so: add `python4r_build::configure();` to the \
+         build.rs of the crate that builds this binary (python4r-build under \
+         [build-dependencies]), or run it with LD_LIBRARY_PATH={dir}, or rebuild python4r with \
+         PYO3_PYTHON pointing at the Python whose libpython is loaded",
+        dir = build.lib_dir,
+        name = build.lib_name,
+    );
+    if major_minor(&version) != Some(build.version) {
+        return Err(Error::Init(format!(
+            "python4r was built for Python {} ({}) but this process loaded {} (Python {}); {fix}",
+            build.version,
+            build.executable,
+            loaded.display(),
+            version.split_whitespace().next().unwrap_or("?"),
+        )));
+    }
+    Ok(Some(format!(
+        "loaded {} instead of the build interpreter's libpython in {}; same Python version, so \
+         python4r uses the build interpreter's prefix. To load the right one, {fix}",
+        loaded.display(),
+        build.lib_dir
+    )))
+}
+
+fn start() -> Result<State> {
+    let config = config::freeze()?;
+    let build = BuildInfo::get();
+    let library = loaded_library();
+    // SAFETY: Py_IsInitialized may be called at any time.
+    let running = unsafe { ffi::Py_IsInitialized() } != 0;
+    let library_note = if running {
+        None
+    } else {
+        check_library(&build, library.as_deref())?
+    };
+    if let Some(note) = &library_note {
+        log::warn!("python4r: {note}");
+    }
+
+    if running {
+        // Someone (pyo3's auto-initialize, another library) started Python first: configure
+        // what can still be configured.
+        let numpy = Python::attach(|py| after_start(py, config))?;
+        return Ok(State {
+            library,
+            library_note,
+            numpy,
+        });
+    }
+
+    let program = python_executable();
+    if program.is_none() {
+        log::warn!(
+            "python4r: the build interpreter {} is not on this machine; using the default \
+             prefix of the loaded libpython",
+            build.executable
+        );
+    }
+    // SAFETY: the interpreter is not running; `init_from_config` is called once (STATE's
+    // OnceLock) and leaves the GIL held by this thread on success.
+    unsafe { init_from_config(program.as_deref(), library_note.is_some())? };
+    // SAFETY: Py_InitializeFromConfig succeeded on this thread, which now holds the GIL.
+    let py = unsafe { Python::assume_attached() };
+    let numpy = after_start(py, config);
+    // SAFETY: this thread holds the GIL since initialisation; release it so that any thread can
+    // attach (pyo3 and python4r attach with PyGILState_Ensure).
+    unsafe { ffi::PyEval_SaveThread() };
+    Ok(State {
+        library,
+        library_note,
+        numpy: numpy?,
+    })
+}
+
+/// `foreign_library`: the loaded libpython is another build of the same version. Its frozen
+/// standard-library modules (3.11+ freezes `site`, among others) may be patched by its
+/// distributor (Debian's `site` looks in `dist-packages`), so the build interpreter's own `.py`
+/// files are used instead.
+///
+/// # Safety
+///
+/// Python must not be running; on success the calling thread holds the GIL.
+unsafe fn init_from_config(program: Option<&Path>, foreign_library: bool) -> Result<()> {
+    let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
+    // SAFETY: PyConfig_InitPythonConfig fully initialises the struct it is given.
+    unsafe { ffi::PyConfig_InitPythonConfig(config.as_mut_ptr()) };
+    // SAFETY: initialised just above.
+    let mut config = unsafe { config.assume_init() };
+    // The host program owns signals: Ctrl-C is not turned into KeyboardInterrupt in Python.
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    #[cfg(Py_3_11)]
+    if foreign_library {
+        config.use_frozen_modules = 0;
+    }
+    #[cfg(not(Py_3_11))]
+    let _ = foreign_library;
+    let result = (|| {
+        if let Some(program) = program {
+            let program = CString::new(program.as_os_str().as_encoded_bytes()).map_err(|_| {
+                Error::Init(format!(
+                    "interpreter path {} contains NUL",
+                    program.display()
+                ))
+            })?;
+            // SAFETY: `config` is initialised; `program_name` is one of its own fields; the
+            // string is NUL-terminated and copied by Python.
+            let status = unsafe {
+                ffi::PyConfig_SetBytesString(
+                    &mut config,
+                    &mut config.program_name,
+                    program.as_ptr(),
+                )
+            };
+            check_status(status, "setting the program name")?;
+        }
+        // SAFETY: `config` is initialised and Python is not running (caller's contract).
+        let status = unsafe { ffi::Py_InitializeFromConfig(&config) };
+        check_status(status, "Py_InitializeFromConfig")
+    })();
+    // SAFETY: `config` was initialised by PyConfig_InitPythonConfig and is cleared once.
+    unsafe { ffi::PyConfig_Clear(&mut config) };
+    result
+}
+
+fn check_status(status: ffi::PyStatus, what: &str) -> Result<()> {
+    // SAFETY: PyStatus_Exception only reads the struct passed by value.
+    if unsafe { ffi::PyStatus_Exception(status) } == 0 {
+        return Ok(());
+    }
+    let msg = if status.err_msg.is_null() {
+        format!("exit code {}", status.exitcode)
+    } else {
+        // SAFETY: a non-null err_msg is a static NUL-terminated string set by CPython.
+        unsafe { CStr::from_ptr(status.err_msg) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    Err(Error::Init(format!("{what} failed: {msg}")))
+}
+
+/// Applies the `sys.path` configuration and imports numpy when asked. Returns whether numpy is
+/// importable.
+fn after_start(py: Python<'_>, config: &Config) -> Result<std::result::Result<(), String>> {
+    let sys = py.import("sys").map_err(|e| Error::from_pyerr(py, e))?;
+    let path = sys
+        .getattr("path")
+        .and_then(|p| p.cast_into::<PyList>().map_err(Into::into))
+        .map_err(|e| Error::from_pyerr(py, e))?;
+    let entries: Vec<String> = config
+        .paths()
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let apply = || -> PyResult<()> {
+        match config.get_path_append() {
+            PathAppend::Before => {
+                for (i, entry) in entries.iter().enumerate() {
+                    path.insert(i, entry)?;
+                }
+            }
+            PathAppend::After => {
+                for entry in &entries {
+                    path.append(entry)?;
+                }
+            }
+            PathAppend::None => {
+                path.call_method1("clear", ())?;
+                for entry in &entries {
+                    path.append(entry)?;
+                }
+            }
+        }
+        Ok(())
+    };
+    apply().map_err(|e| Error::from_pyerr(py, e))?;
+
+    if !config.get_numpy_import() {
+        return Ok(Err(
+            "numpy import is switched off (PYTHON4R_NUMPY_IMPORT=false)".to_owned(),
+        ));
+    }
+    if config.get_bf16() == config::Bf16Mode::MlDtypes {
+        // ml_dtypes registers bfloat16 with numpy; it must come before any bfloat16 use.
+        if let Err(e) = py.import("ml_dtypes") {
+            log::warn!("python4r: PYTHON4R_BF16=ml_dtypes but ml_dtypes cannot be imported: {e}");
+        }
+    }
+    Ok(py.import("numpy").map(|_| ()).map_err(|e| e.to_string()))
+}
+
+/// Reports what is embedded: version, executable, prefix, `sys.path`, the loaded libpython and
+/// numpy. Starts Python if needed. Print it in bug reports.
+///
+/// # Example
+///
+/// ```
+/// let info = python4r::interpreter_info()?;
+/// assert!(info.version.starts_with(python4r::BuildInfo::get().version));
+/// println!("{info}");
+/// # Ok::<(), python4r::Error>(())
+/// ```
+pub fn interpreter_info() -> Result<InterpreterInfo> {
+    let state = state()?;
+    crate::with_gil(|py| {
+        let sys = py.import("sys").map_err(|e| Error::from_pyerr(py, e))?;
+        let get = |name: &str| -> Result<String> {
+            sys.getattr(name)
+                .and_then(|v| v.str())
+                .map(|s| s.to_string_lossy().into_owned())
+                .map_err(|e| Error::from_pyerr(py, e))
+        };
+        let sys_path = sys
+            .getattr("path")
+            .and_then(|p| p.extract::<Vec<String>>().map_err(Into::into))
+            .map_err(|e| Error::from_pyerr(py, e))?;
+        let numpy = match &state.numpy {
+            Ok(()) => py
+                .import("numpy")
+                .and_then(|np| np.getattr("__version__"))
+                .and_then(|v| v.extract::<String>().map_err(Into::into))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        Ok(InterpreterInfo {
+            version: get("version")?,
+            executable: python_executable(),
+            sys_executable: get("executable")?,
+            prefix: get("prefix")?,
+            base_prefix: get("base_prefix")?,
+            sys_path,
+            library: state.library.clone(),
+            library_note: state.library_note.clone(),
+            numpy,
+            build: BuildInfo::get(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn major_minor_of_version_strings() {
+        assert_eq!(major_minor("3.11.7 (main, Jan 1 2024)"), Some("3.11"));
+        assert_eq!(major_minor("3.13.0"), Some("3.13"));
+        assert_eq!(major_minor("3.9"), Some("3.9"));
+        assert_eq!(major_minor("3"), None);
+    }
+
+    #[test]
+    fn library_from_another_folder_of_the_same_version_is_noted() {
+        let build = BuildInfo {
+            version: "3.11",
+            executable: "/x/bin/python3",
+            lib_dir: "/nonexistent/lib",
+            lib_name: "python3.11",
+            shared: true,
+        };
+        let loaded = PathBuf::from("/usr/lib/libpython3.11.so.1.0");
+        let version = major_minor(&loaded_version()).unwrap().to_owned();
+        let build = BuildInfo {
+            version: Box::leak(version.into_boxed_str()),
+            ..build
+        };
+        let note = check_library(&build, Some(&loaded))
+            .unwrap()
+            .expect("a note");
+        assert!(note.contains("python4r_build::configure()"), "{note}");
+        assert!(note.contains("/nonexistent/lib"), "{note}");
+    }
+
+    #[test]
+    fn library_of_another_version_is_an_error_saying_how_to_fix_it() {
+        let build = BuildInfo {
+            version: "2.7",
+            executable: "/x/bin/python2",
+            lib_dir: "/nonexistent/lib",
+            lib_name: "python2.7",
+            shared: true,
+        };
+        let err =
+            check_library(&build, Some(Path::new("/usr/lib/libpython3.11.so.1.0"))).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("built for Python 2.7"), "{msg}");
+        assert!(msg.contains("LD_LIBRARY_PATH=/nonexistent/lib"), "{msg}");
+    }
+
+    #[test]
+    fn the_expected_library_needs_no_note() {
+        let build = BuildInfo::get();
+        if build.shared {
+            let lib = std::fs::canonicalize(build.lib_dir)
+                .unwrap()
+                .join("libpython.so");
+            assert_eq!(check_library(&build, Some(&lib)).unwrap(), None);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Which interpreter is embedded: the build interpreter's libpython and environment, a
+//! virtualenv when one is active, and a foreign copy of the same libpython made usable.
+//!
+//! Each check runs in a child process (this test binary, re-run on one `child_*` test), because
+//! the interpreter is configured once per process.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the ignored test `name` of this binary in a child process with `env`, and returns what it
+/// printed.
+fn run_child(name: &str, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads=1"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "child {name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn field<'a>(report: &'a str, key: &str) -> &'a str {
+    report
+        .lines()
+        .find_map(|l| l.split_once(&format!("{key}=")).filter(|(before, _)| before.is_empty() || before.ends_with("... ")).map(|(_, v)| v))
+        .unwrap_or_else(|| panic!("no {key} in:\n{report}"))
+}
+
+#[test]
+#[ignore = "run by the tests above in a child process"]
+fn child_report() {
+    let info = python4r::interpreter_info().unwrap();
+    println!("prefix={}", info.prefix);
+    println!("library={}", info.library.map(|p| p.display().to_string()).unwrap_or_default());
+    println!("note={}", info.library_note.is_some());
+    println!("numpy={}", info.numpy.is_ok());
+    println!("executable={}", info.executable.map(|p| p.display().to_string()).unwrap_or_default());
+    println!("path={}", info.sys_path.join("|"));
+    let numpy_loaded: bool = python4r::eval("__import__('sys').modules.get('numpy') is not None").unwrap();
+    println!("numpy_loaded={numpy_loaded}");
+}
+
+#[test]
+fn embeds_the_build_interpreter_and_sees_its_packages() {
+    let build = python4r::BuildInfo::get();
+    let report = run_child("child_report", &[]);
+    let prefix = Command::new(build.executable)
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .output()
+        .unwrap();
+    let prefix = String::from_utf8_lossy(&prefix.stdout).trim().to_owned();
+    assert_eq!(field(&report, "prefix"), prefix);
+    assert_eq!(field(&report, "note"), "false", "the right libpython is loaded:\n{report}");
+    if build.shared {
+        let lib = Path::new(field(&report, "library"));
+        assert_eq!(lib.parent().unwrap(), std::fs::canonicalize(build.lib_dir).unwrap());
+    }
+    assert_eq!(field(&report, "numpy"), "true", "numpy (installed by `python3 -m pip`) imports:\n{report}");
+}
+
+#[test]
+fn a_foreign_libpython_of_the_same_version_is_pointed_at_the_build_prefix() {
+    let build = python4r::BuildInfo::get();
+    let lib = format!("lib{}.so.1.0", build.lib_name);
+    let system_dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"];
+    let Some(dir) = system_dirs.iter().find(|d| {
+        let candidate = Path::new(d).join(&lib);
+        candidate.exists() && std::fs::canonicalize(d).ok() != std::fs::canonicalize(build.lib_dir).ok()
+    }) else {
+        eprintln!("no second copy of {lib} on this machine: nothing to check");
+        return;
+    };
+    // LD_LIBRARY_PATH comes before the binary's run-time path: this loads the system's copy.
+    let report = run_child("child_report", &[("LD_LIBRARY_PATH", dir)]);
+    assert!(field(&report, "library").starts_with(&std::fs::canonicalize(dir).unwrap().display().to_string()), "{report}");
+    assert_eq!(field(&report, "note"), "true", "{report}");
+    let prefix = Command::new(build.executable).args(["-c", "import sys; print(sys.prefix)"]).output().unwrap();
+    assert_eq!(field(&report, "prefix"), String::from_utf8_lossy(&prefix.stdout).trim());
+    assert_eq!(field(&report, "numpy"), "true", "the build interpreter's site-packages are used:\n{report}");
+}
+
+#[test]
+fn a_virtualenv_is_honoured() {
+    let build = python4r::BuildInfo::get();
+    let dir = std::env::temp_dir().join(format!("python4r-venv-test-{}", std::process::id()));
+    let status = Command::new(build.executable)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let venv = std::fs::canonicalize(&dir).unwrap();
+    let report = run_child("child_report", &[("VIRTUAL_ENV", venv.to_str().unwrap())]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(field(&report, "prefix"), venv.to_str().unwrap(), "{report}");
+    assert!(field(&report, "executable").starts_with(venv.to_str().unwrap()), "{report}");
+    let site = format!("{}/lib/python{}/site-packages", venv.display(), build.version);
+    assert!(field(&report, "path").split('|').any(|p| p == site), "{report}");
+}
+
+#[test]
+fn configuration_from_the_environment() {
+    let report = run_child(
+        "child_report",
+        &[("PYTHON4R_PATH", "/python4r/first:/python4r/second"), ("PYTHON4R_NUMPY_IMPORT", "false")],
+    );
+    let path: Vec<&str> = field(&report, "path").split('|').collect();
+    assert_eq!(&path[..2], ["/python4r/first", "/python4r/second"], "{report}");
+    assert_eq!(field(&report, "numpy_loaded"), "false", "numpy is never imported:\n{report}");
+
+    let report = run_child("child_report", &[("PYTHON4R_PATH", "/python4r/last"), ("PYTHON4R_PATH_APPEND", "after")]);
+    assert_eq!(field(&report, "path").split('|').last(), Some("/python4r/last"), "{report}");
+    assert_eq!(field(&report, "numpy_loaded"), "true", "{report}");
+}
+
+#[test]
+#[ignore = "run by the tests above in a child process"]
+fn child_invalid_config() {
+    let err = python4r::exec("x = 1").unwrap_err();
+    println!("error={err}");
+}
+
+#[test]
+fn invalid_configuration_is_a_start_up_error() {
+    let report = run_child("child_invalid_config", &[("PYTHON4R_PATH_APPEND", "sideways")]);
+    assert_eq!(
+        field(&report, "error"),
+        "cannot start the embedded Python interpreter: invalid configuration: PYTHON4R_PATH_APPEND \
+         is `sideways`; use `before`, `after` or `none`"
+    );
+}
+
+#[test]
+#[ignore = "run by the tests above in a child process"]
+fn child_builder() {
+    use python4r::config::{Config, PathAppend};
+    Config::default().path("/python4r/only").path_append(PathAppend::After).numpy_import(false).apply().unwrap();
+    python4r::initialize().unwrap();
+    let again = Config::default().apply().unwrap_err();
+    println!("again={again}");
+    let path: Vec<String> = python4r::eval("__import__('sys').path").unwrap();
+    println!("last={}", path.last().unwrap());
+    println!("current_numpy={}", python4r::config::current().unwrap().get_numpy_import());
+}
+
+#[test]
+fn the_builder_configures_before_start_and_refuses_after() {
+    let report = run_child("child_builder", &[]);
+    assert_eq!(field(&report, "last"), "/python4r/only");
+    assert_eq!(field(&report, "current_numpy"), "false");
+    assert!(field(&report, "again").starts_with("python4r is already initialised"), "{report}");
+}
