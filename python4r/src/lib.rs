@@ -12,6 +12,10 @@ mod gil;
 mod interpreter;
 pub mod job;
 pub mod process;
+mod pyfn;
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};
@@ -25,6 +29,7 @@ pub use interpreter::{
     BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable,
 };
 pub use job::Job;
+pub use python4r_macros::py_exec;
 
 pub use half;
 #[cfg(feature = "numpy")]
