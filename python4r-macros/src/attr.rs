@@ -30,6 +30,8 @@ pub struct Args {
     pub file: Option<LitStr>,
     pub setup: Option<LitStr>,
     pub output: Option<Output>,
+    /// Keys that were written, even with a value that failed to parse.
+    pub seen: Vec<&'static str>,
 }
 
 impl Args {
@@ -64,18 +66,22 @@ impl Args {
         let lookahead = input.lookahead1();
         if lookahead.peek(kw::code) {
             let key: kw::code = input.parse()?;
+            self.seen.push("code");
             let value = string_value(input, "code", "code = \"result = x + 1\"")?;
             set_once(&mut self.code, value, "code", key.span)
         } else if lookahead.peek(kw::file) {
             let key: kw::file = input.parse()?;
+            self.seen.push("file");
             let value = string_value(input, "file", "file = \"src/double.py\"")?;
             set_once(&mut self.file, value, "file", key.span)
         } else if lookahead.peek(kw::setup) {
             let key: kw::setup = input.parse()?;
+            self.seen.push("setup");
             let value = string_value(input, "setup", "setup = \"import math\"")?;
             set_once(&mut self.setup, value, "setup", key.span)
         } else if lookahead.peek(kw::output) {
             let key: kw::output = input.parse()?;
+            self.seen.push("output");
             input.parse::<Token![=]>()?;
             let value = output_value(input)?;
             set_once(&mut self.output, value, "output", key.span)

@@ -38,10 +38,11 @@ pub struct Checked {
 
 /// Collects errors so that one call reports every mistake.
 #[derive(Default)]
-pub struct Errors(Option<syn::Error>);
+pub struct Errors(Option<syn::Error>, usize);
 
 impl Errors {
     pub fn push(&mut self, error: syn::Error) {
+        self.1 += 1;
         match &mut self.0 {
             Some(errors) => errors.combine(error),
             None => self.0 = Some(error),
@@ -50,6 +51,11 @@ impl Errors {
 
     pub fn error(&mut self, span: Span, message: impl std::fmt::Display) {
         self.push(syn::Error::new(span, message));
+    }
+
+    /// How many errors were reported so far.
+    pub fn count(&self) -> usize {
+        self.1
     }
 
     pub fn finish(self) -> Result<(), syn::Error> {
@@ -79,7 +85,9 @@ pub fn check(args: Args, func: &Function, errors: &mut Errors) -> Option<Checked
         indented: python::is_indented(&lit.value()),
     });
     check_signature(func, errors);
+    let before = errors.count();
     let (py_token, inputs) = check_params(func, errors);
+    let params_ok = errors.count() == before;
     let shape = ReturnShape::of(&func.sig.output);
     let (returns, outputs) = check_outputs(&args, &shape, func, errors);
 
@@ -99,7 +107,9 @@ pub fn check(args: Args, func: &Function, errors: &mut Errors) -> Option<Checked
     if let Some(program) = code_program.as_ref().filter(|p| p.problems.is_empty()) {
         let code = code.as_ref().expect("analysed code exists");
         let setup_ok = setup_program.as_ref().filter(|p| p.problems.is_empty());
-        if setup_program.is_none() || setup_ok.is_some() {
+        // A parameter that failed its check is missing from `inputs`: checking names would then
+        // report its uses as undefined.
+        if params_ok && (setup_program.is_none() || setup_ok.is_some()) {
             check_names(program, setup_ok, &inputs, &outputs, &args, code, errors);
         }
         module_frame = program.needs_module_frame.is_some()
@@ -136,6 +146,7 @@ pub fn check(args: Args, func: &Function, errors: &mut Errors) -> Option<Checked
 
 fn check_source(args: &Args, errors: &mut Errors) -> Option<Code> {
     match (&args.code, &args.file) {
+        (None, None) if args.seen.contains(&"code") || args.seen.contains(&"file") => None,
         (None, None) => {
             errors.error(
                 Span::call_site(),
@@ -366,8 +377,10 @@ fn check_outputs(
     }
 }
 
+/// Reports the first problem only: after a syntax error the parser's recovery guesses, and its
+/// further errors are usually consequences of the first.
 fn report_problems(program: &Program, code: &Code, key: &str, errors: &mut Errors) {
-    for problem in &program.problems {
+    if let Some(problem) = program.problems.first() {
         errors.error(
             code.lit.span(),
             format!(

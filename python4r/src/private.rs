@@ -20,6 +20,7 @@ pub trait Input {
     fn to_python<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ?Sized + ToPython> Input for T {
     #[inline]
     fn to_python<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
@@ -40,6 +41,7 @@ pub trait InputMut {
     fn after_call(&mut self, obj: &Bound<'_, PyAny>) -> Result<()>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ?Sized + ToPythonMut> InputMut for T {
     #[inline]
     fn to_python_mut<'py>(&mut self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
@@ -63,6 +65,7 @@ pub trait Output: Sized {
     fn from_python(obj: &Bound<'_, PyAny>) -> Result<Self>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: FromPython> Output for T {
     #[inline]
     fn from_python(obj: &Bound<'_, PyAny>) -> Result<Self> {
