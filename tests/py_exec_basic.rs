@@ -83,7 +83,10 @@ fn result_returns_exceptions() {
     assert!(exc.message().contains("twelve"));
     assert_eq!(checked_div(7, 2).unwrap(), (3, 1));
     let err = checked_div(7, 0).unwrap_err();
-    assert_eq!(err.python_exception().unwrap().type_name(), "ZeroDivisionError");
+    assert_eq!(
+        err.python_exception().unwrap().type_name(),
+        "ZeroDivisionError"
+    );
     unit_result().unwrap();
 }
 
@@ -111,7 +114,10 @@ fn wrong_type() -> python4r::Result<i64>;
 #[test]
 fn conversion_errors_name_the_variable() {
     let err = wrong_type().unwrap_err();
-    assert!(matches!(&err, Error::Conversion { variable: Some(v), .. } if v == "result"), "{err}");
+    assert!(
+        matches!(&err, Error::Conversion { variable: Some(v), .. } if v == "result"),
+        "{err}"
+    );
 }
 
 #[py_exec(code = "if flag:\n    result = 1")]
@@ -121,7 +127,10 @@ fn maybe_assigned(flag: bool) -> python4r::Result<i64>;
 fn an_output_left_unassigned_is_an_error() {
     assert_eq!(maybe_assigned(true).unwrap(), 1);
     let err = maybe_assigned(false).unwrap_err();
-    assert!(matches!(&err, Error::UndefinedVariable { name } if name == "result"), "{err}");
+    assert!(
+        matches!(&err, Error::UndefinedVariable { name } if name == "result"),
+        "{err}"
+    );
 }
 
 #[py_exec(code = "result = 1 / x")]
@@ -136,7 +145,10 @@ fn exceptions_panic_with_name_type_message_and_traceback() {
     assert!(message.contains("`panicking_inverse`"), "{message}");
     assert!(message.contains("ZeroDivisionError"), "{message}");
     assert!(message.contains("division by zero"), "{message}");
-    assert!(message.contains("Traceback (most recent call last)"), "{message}");
+    assert!(
+        message.contains("Traceback (most recent call last)"),
+        "{message}"
+    );
     assert!(message.contains("py_exec_basic.rs"), "{message}");
 }
 
@@ -158,31 +170,31 @@ fn indented_raw_strings_keep_string_contents() {
 }
 
 const LINE_OF_LITERAL: u32 = line!() + 2;
-#[py_exec(
-    code = r#"
+#[py_exec(code = r#"
     a = 1
     b = 0
     result = a / b
-"#
-)]
+"#)]
 fn fails_on_line_three() -> python4r::Result<f64>;
 
 #[test]
 fn tracebacks_point_at_the_rust_source() {
     let err = fails_on_line_three().unwrap_err();
     let traceback = err.python_exception().unwrap().traceback().to_owned();
-    let expected = format!(
-        "File \"{}\", line {}",
-        file!(),
-        LINE_OF_LITERAL + 3
+    let expected = format!("File \"{}\", line {}", file!(), LINE_OF_LITERAL + 3);
+    assert!(
+        traceback.contains(&expected),
+        "{expected} not in {traceback}"
     );
-    assert!(traceback.contains(&expected), "{expected} not in {traceback}");
 }
 
-#[py_exec(setup = "calls = []\nimport math", code = r#"
+#[py_exec(
+    setup = "calls = []\nimport math",
+    code = r#"
     calls.append(x)
     result = (len(calls), math.floor(x))
-"#)]
+"#
+)]
 fn counts_calls(x: f64) -> (usize, i64);
 
 #[test]

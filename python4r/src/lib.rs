@@ -3,6 +3,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod config;
 pub mod context;
 mod convert;
@@ -13,9 +16,6 @@ mod interpreter;
 pub mod job;
 pub mod process;
 mod pyfn;
-#[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
 
 pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};

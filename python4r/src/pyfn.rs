@@ -162,9 +162,7 @@ fn helpers(py: Python<'_>) -> Result<&Helpers> {
         let err = |e| Error::from_pyerr(py, e);
         let builtins = py.import("builtins").map_err(err)?;
         let namespace = PyDict::new(py);
-        namespace
-            .set_item("__builtins__", &builtins)
-            .map_err(err)?;
+        namespace.set_item("__builtins__", &builtins).map_err(err)?;
         namespace
             .set_item("__name__", "python4r.py_exec")
             .map_err(err)?;
@@ -233,7 +231,9 @@ impl PyFunction {
                 for (name, value) in inputs.iter().zip(args) {
                     namespace.set_item(name.bind(py), value).map_err(err)?;
                 }
-                exec.bind(py).call1((code.bind(py), &namespace)).map_err(err)?;
+                exec.bind(py)
+                    .call1((code.bind(py), &namespace))
+                    .map_err(err)?;
                 output_names
                     .iter()
                     .zip(outputs)
