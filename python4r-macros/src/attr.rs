@@ -108,9 +108,17 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: &str, span: Span) -> syn::Re
     Ok(())
 }
 
+/// The value without the invisible groups `macro_rules!` puts around substituted fragments.
+fn ungroup(value: Expr) -> Expr {
+    match value {
+        Expr::Group(group) => ungroup(*group.expr),
+        other => other,
+    }
+}
+
 fn string_value(input: ParseStream, key: &str, example: &str) -> syn::Result<LitStr> {
     input.parse::<Token![=]>()?;
-    let value: Expr = input.parse()?;
+    let value = ungroup(input.parse()?);
     match value {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
@@ -125,7 +133,7 @@ fn string_value(input: ParseStream, key: &str, example: &str) -> syn::Result<Lit
 fn output_value(input: ParseStream) -> syn::Result<Output> {
     const HINT: &str = "`output` takes a variable name, `output = \"q\"`, or a list of them for a \
                         tuple return, `output = [\"q\", \"r\"]`";
-    let value: Expr = input.parse()?;
+    let value = ungroup(input.parse()?);
     match value {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
@@ -134,7 +142,7 @@ fn output_value(input: ParseStream) -> syn::Result<Output> {
             let span = array.bracket_token.span.join();
             let mut names = Vec::new();
             for element in array.elems {
-                match element {
+                match ungroup(element) {
                     Expr::Lit(ExprLit {
                         lit: Lit::Str(lit), ..
                     }) => names.push(lit),
