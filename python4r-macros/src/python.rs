@@ -367,6 +367,8 @@ struct Scopes {
     dynamic: Option<&'static str>,
     module_frame: Option<&'static str>,
     errors: Vec<(String, TextRange)>,
+    /// Module-level `except ... as name` handlers: the name, and the handler's range.
+    except_names: Vec<(String, TextRange)>,
 }
 
 impl Scopes {
@@ -377,6 +379,7 @@ impl Scopes {
             dynamic: None,
             module_frame: None,
             errors: Vec::new(),
+            except_names: Vec::new(),
         }
     }
 
@@ -588,11 +591,35 @@ impl Scopes {
                 }
             }
         }
+        // `except E as e` deletes `e` after the handler: a read elsewhere may find it unbound,
+        // which a function reports differently from module code.
+        for (index, scope) in self.scopes.iter().enumerate() {
+            for (name, range) in &scope.reads {
+                let mut handlers = self.except_names.iter().filter(|(n, _)| n == name);
+                let Some(first) = handlers.next() else {
+                    continue;
+                };
+                if self.resolves_locally(name, index) {
+                    continue;
+                }
+                let inside = index == 0
+                    && std::iter::once(first)
+                        .chain(handlers)
+                        .any(|(_, handler)| handler.contains_range(*range));
+                if !inside {
+                    program
+                        .needs_module_frame
+                        .get_or_insert("it reads an `except ... as` name outside its handler");
+                }
+            }
+        }
         program
             .global_reads
             .sort_by_key(|read| (read.line, read.column));
         program.dynamic = self.dynamic;
-        program.needs_module_frame = self.module_frame;
+        if program.needs_module_frame.is_none() {
+            program.needs_module_frame = self.module_frame;
+        }
     }
 
     fn nonlocal_has_binding(&self, name: &str, at: usize) -> bool {
@@ -723,6 +750,7 @@ impl<'a> Visitor<'a> for Scopes {
             Stmt::AnnAssign(assign) => {
                 if self.current == 0 {
                     self.module_frame("module-level annotations are evaluated and stored");
+                    self.scopes[0].bound.insert("__annotations__".to_owned());
                 }
                 if let Some(value) = &assign.value {
                     self.visit_expr(value);
@@ -750,6 +778,10 @@ impl<'a> Visitor<'a> for Scopes {
                     }
                     if let Some(name) = &handler.name {
                         self.bind(name.as_str());
+                        if self.current == 0 {
+                            self.except_names
+                                .push((name.as_str().to_owned(), handler.range));
+                        }
                     }
                     self.visit_body(&handler.body);
                 }
@@ -766,7 +798,15 @@ impl<'a> Visitor<'a> for Scopes {
         match expr {
             Expr::Name(name) => match name.ctx {
                 ExprContext::Load => self.read(name.id.as_str(), name.range),
-                ExprContext::Store | ExprContext::Del => self.bind(name.id.as_str()),
+                ExprContext::Store => self.bind(name.id.as_str()),
+                ExprContext::Del => {
+                    if self.current == 0 {
+                        // Reading it afterwards raises `NameError` in module code but
+                        // `UnboundLocalError` in a function.
+                        self.module_frame("it deletes a module-level name");
+                    }
+                    self.bind(name.id.as_str());
+                }
                 ExprContext::Invalid => {}
             },
             Expr::Named(named) => {
@@ -847,7 +887,12 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .filter(|candidate| *candidate != name)
         .map(|candidate| (edit_distance(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= limit)
+        // A distance as long as either name replaces it entirely: no resemblance.
+        .filter(|(distance, candidate)| {
+            *distance <= limit
+                && *distance < name.chars().count()
+                && *distance < candidate.chars().count()
+        })
         .min_by_key(|(distance, candidate)| (*distance, *candidate))
         .map(|(_, candidate)| candidate)
 }
@@ -1043,6 +1088,8 @@ del y
             "x: int = 1",
             "from __future__ import annotations",
             "'''doc'''\nx = __doc__",
+            "x = 1\ndel x",
+            "try:\n    pass\nexcept E as e:\n    pass\nprint(e)",
         ] {
             assert!(analyze(code, v()).needs_module_frame.is_some(), "{code}");
         }
@@ -1053,5 +1100,6 @@ del y
         assert_eq!(suggest("arrr", ["arr", "result"]), Some("arr"));
         assert_eq!(suggest("zzz", ["arr", "result"]), None);
         assert_eq!(suggest("lenn", ["len", "arr"]), Some("len"));
+        assert_eq!(suggest("k", ["_", "x"]), None);
     }
 }
