@@ -75,12 +75,15 @@ use proc_macro::TokenStream;
 /// assert_eq!(total(vec![1, 2, 3]), 6);
 /// ```
 ///
-/// `file`, loading the body from a script (the path is relative to `Cargo.toml`):
+/// `file`, loading the body from a script (the path is relative to the crate's `Cargo.toml`;
+/// tracebacks name the script and its lines):
 ///
-/// ```ignore
+/// ```
 /// # use python4r::py_exec;
-/// #[py_exec(file = "src/score.py")]
-/// fn score(values: Vec<f64>) -> f64;
+/// #[py_exec(file = "doc/mean.py")]
+/// fn mean(values: Vec<f64>) -> f64;
+///
+/// assert_eq!(mean(vec![1.0, 2.0, 6.0]), 3.0);
 /// ```
 ///
 /// # Parameters and returns
