@@ -112,19 +112,16 @@ impl ReturnShape {
             }
             ReturnType::Type(_, ty) => ty,
         };
-        if let Type::Path(path) = ty.as_ref() {
-            if let Some(last) = path.path.segments.last() {
-                if last.ident == "Result" {
-                    if let PathArguments::AngleBracketed(args) = &last.arguments {
-                        if let Some(GenericArgument::Type(ok)) = args.args.first() {
-                            return ReturnShape {
-                                value: non_unit(ok),
-                                result: Some(ty.span()),
-                            };
-                        }
-                    }
-                }
-            }
+        if let Type::Path(path) = ty.as_ref()
+            && let Some(last) = path.path.segments.last()
+            && last.ident == "Result"
+            && let PathArguments::AngleBracketed(args) = &last.arguments
+            && let Some(GenericArgument::Type(ok)) = args.args.first()
+        {
+            return ReturnShape {
+                value: non_unit(ok),
+                result: Some(ty.span()),
+            };
         }
         ReturnShape {
             value: non_unit(ty),

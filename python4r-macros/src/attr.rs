@@ -160,10 +160,10 @@ fn skip_entry(input: ParseStream) {
     let _ = input.step(|cursor| {
         let mut rest = *cursor;
         while let Some((tree, next)) = rest.token_tree() {
-            if let proc_macro2::TokenTree::Punct(punct) = &tree {
-                if punct.as_char() == ',' {
-                    return Ok(((), rest));
-                }
+            if let proc_macro2::TokenTree::Punct(punct) = &tree
+                && punct.as_char() == ','
+            {
+                return Ok(((), rest));
             }
             rest = next;
         }

@@ -188,6 +188,7 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
         .map(|position| numbered("__released", position))
         .collect();
 
+    // Each output as a `Result`, its conversion error naming the variable.
     let extract = |ty: &syn::Type, index: usize, name: &str| {
         let from = quote_spanned! {ty.span()=>
             <#ty as ::python4r::__private::Output>::from_python
@@ -196,11 +197,11 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
             ::core::result::Result::map_err(
                 #from(::python4r::__private::output(&#outs, #index)),
                 |#error: ::python4r::__private::Error| #error.with_variable(#name),
-            )?
+            )
         }
     };
     let produce = match returns {
-        Returns::Unit => quote!(()),
+        Returns::Unit => quote!(::core::result::Result::Ok(())),
         Returns::Value(ty) => extract(ty, 0, &outputs[0]),
         Returns::Tuple(types) => {
             let elements = types
@@ -208,7 +209,7 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
                 .zip(outputs)
                 .enumerate()
                 .map(|(index, (ty, name))| extract(ty, index, name));
-            quote!((#(#elements,)*))
+            quote!(::core::result::Result::Ok((#(#elements?,)*)))
         }
     };
 
@@ -245,7 +246,7 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
                 #(#converts)*
                 let #outcome = (|| -> ::python4r::__private::Result<_> {
                     let #outs = #state.call(#py, &[#(&#args),*])?;
-                    ::core::result::Result::Ok(#produce)
+                    #produce
                 })();
                 #(#releases)*
                 let #value = #outcome?;

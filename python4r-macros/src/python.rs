@@ -318,18 +318,16 @@ pub fn analyze(text: &str, version: PythonVersion) -> Program {
         return program;
     };
     let mut body: &[Stmt] = &module.body;
-    if indented {
-        if let Some(Stmt::If(block)) = body.first() {
-            body = &block.body;
-        }
+    if indented && let Some(Stmt::If(block)) = body.first() {
+        body = &block.body;
     }
 
     let mut scopes = Scopes::new();
     scopes.visit_body(body);
-    if let Some(Stmt::Expr(first)) = body.first() {
-        if first.value.is_string_literal_expr() {
-            scopes.module_frame("a module docstring sets `__doc__`");
-        }
+    if let Some(Stmt::Expr(first)) = body.first()
+        && first.value.is_string_literal_expr()
+    {
+        scopes.module_frame("a module docstring sets `__doc__`");
     }
     scopes.finish(&mut program, &locate);
     program
@@ -517,10 +515,11 @@ impl Scopes {
     /// Whether `name`, read in scope `at`, resolves in a function scope rather than the module.
     fn resolves_locally(&self, name: &str, at: usize) -> bool {
         let scope = &self.scopes[at];
-        if scope.kind != Kind::Module && !scope.globals.contains(name) {
-            if scope.bound.contains(name) || scope.nonlocals.iter().any(|(n, _)| n == name) {
-                return true;
-            }
+        if scope.kind != Kind::Module
+            && !scope.globals.contains(name)
+            && (scope.bound.contains(name) || scope.nonlocals.iter().any(|(n, _)| n == name))
+        {
+            return true;
         }
         if scope.globals.contains(name) {
             return false;

@@ -121,13 +121,14 @@ pub fn check(args: Args, func: &Function, errors: &mut Errors) -> Option<Checked
                         .is_some_and(|s| s.module_bound.contains(name))
             });
     }
-    if let (Some(program), Some(setup)) = (&setup_program, &setup) {
-        if program.problems.is_empty() && program.dynamic.is_none() {
-            for read in &program.global_reads {
-                if !program.module_bound.contains(&read.name) && !python::is_builtin(&read.name) {
-                    let candidates = program.module_bound.iter().map(String::as_str);
-                    undefined(read, candidates, setup, "setup", errors);
-                }
+    if let (Some(program), Some(setup)) = (&setup_program, &setup)
+        && program.problems.is_empty()
+        && program.dynamic.is_none()
+    {
+        for read in &program.global_reads {
+            if !program.module_bound.contains(&read.name) && !python::is_builtin(&read.name) {
+                let candidates = program.module_bound.iter().map(String::as_str);
+                undefined(read, candidates, setup, "setup", errors);
             }
         }
     }
@@ -235,14 +236,14 @@ fn check_signature(func: &Function, errors: &mut Errors) {
             );
         }
     }
-    if let Some(body) = &func.body {
-        if !body.stmts.is_empty() {
-            errors.error(
-                body.span(),
-                "a `#[py_exec]` function's body is its Python code: write `;` (or `{}`) instead \
+    if let Some(body) = &func.body
+        && !body.stmts.is_empty()
+    {
+        errors.error(
+            body.span(),
+            "a `#[py_exec]` function's body is its Python code: write `;` (or `{}`) instead \
                  of a Rust body",
-            );
-        }
+        );
     }
 }
 
