@@ -169,6 +169,7 @@ fn indented_raw_strings_keep_string_contents() {
     );
 }
 
+// The literal starts on the next line; its fourth line raises.
 const LINE_OF_LITERAL: u32 = line!() + 2;
 #[py_exec(code = r#"
     a = 1
