@@ -170,7 +170,7 @@ fn indented_raw_strings_keep_string_contents() {
 }
 
 // The literal starts on the next line; its fourth line raises.
-const LINE_OF_LITERAL: u32 = line!() + 2;
+const LINE_OF_LITERAL: u32 = line!() + 1;
 #[py_exec(code = r#"
     a = 1
     b = 0
