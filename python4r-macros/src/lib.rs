@@ -8,6 +8,8 @@ mod ast;
 mod attr;
 mod expand;
 mod python;
+#[cfg(test)]
+mod python_corpus;
 mod valid;
 
 use proc_macro::TokenStream;
