@@ -3,6 +3,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod config;
 pub mod context;
 mod convert;
@@ -12,6 +15,7 @@ mod gil;
 mod interpreter;
 pub mod job;
 pub mod process;
+mod pyfn;
 pub mod tensor;
 
 pub use context::Context;
@@ -26,6 +30,7 @@ pub use interpreter::{
     BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable,
 };
 pub use job::Job;
+pub use python4r_macros::py_exec;
 pub use tensor::{DLPackTensor, DType, Element, Tensor};
 
 pub use half;

@@ -1,0 +1,2 @@
+# Used by the `file` example in the `py_exec` documentation.
+result = sum(values) / len(values)

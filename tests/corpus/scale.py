@@ -1,0 +1,1 @@
+result = [v * factor for v in values]
