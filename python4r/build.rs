@@ -19,6 +19,7 @@ fn main() {
     // Read by `python4r-build` in the build scripts of crates that depend on python4r
     // (cargo exposes them there as DEP_PYTHON4R_LIBDIR and DEP_PYTHON4R_SHARED).
     println!("cargo:libdir={lib_dir}");
+    println!("cargo:version={version}");
     println!("cargo:shared={}", shared);
 
     // Test, example and bench binaries of this package: look for libpython in the build

@@ -47,8 +47,9 @@ fn reference(
 }
 
 macro_rules! corpus {
-    ($($name:ident ( $($arg:ident : $ty:ty = $value:expr),* ) $(setup $setup:tt)? => $code:tt ;)*) => {$(
+    ($($(#[$attr:meta])* $name:ident ( $($arg:ident : $ty:ty = $value:expr),* ) $(setup $setup:tt)? => $code:tt ;)*) => {$(
         #[test]
+        $(#[$attr])*
         fn $name() {
             #[py_exec($(setup = $setup,)? code = $code)]
             fn under_test($($arg: $ty),*) -> Py<PyAny>;
@@ -212,6 +213,8 @@ if (n := len(data)) > 2:
 result = (n, big, y)
 "#;
 
+    // `match` is Python 3.10 syntax: the macro rejects it on 3.9.
+    #[cfg(Py_3_10)]
     match_statement(value: Vec<i64> = vec![1, 2, 3]) => r#"
 match value:
     case [first, *rest] if first > 0:
@@ -238,8 +241,15 @@ try:
     error
 except NameError:
     log.append("except name deleted")
+result = log
+"#;
+
+    // `except*` is Python 3.11 syntax.
+    #[cfg(Py_3_11)]
+    except_star(x: i64 = 1) => r#"
+log = []
 try:
-    raise ExceptionGroup("g", [ValueError(1)])
+    raise ExceptionGroup("g", [ValueError(x)])
 except* ValueError as group:
     log.append(len(group.exceptions))
 result = log
