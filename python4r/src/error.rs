@@ -145,6 +145,20 @@ pub enum Error {
         /// What is supported instead.
         reason: String,
     },
+
+    // Reliability errors
+    /// A Python call was stopped by an [`Interrupter`](crate::interrupt::Interrupter) or by
+    /// [`with_timeout`](crate::interrupt::with_timeout).
+    #[error(
+        "the Python call was interrupted: {reason}. python4r is still usable; the error's \
+         `traceback` shows where the code stopped"
+    )]
+    Interrupted {
+        /// Why: `timed out after 2s`, or `Interrupter::interrupt was called`.
+        reason: String,
+        /// The traceback of the `python4r.Interrupted` exception: where the code was stopped.
+        traceback: String,
+    },
 }
 
 fn conversion_message(variable: Option<&str>, expected: &str, found: &str, reason: &str) -> String {
@@ -163,7 +177,14 @@ fn conversion_message(variable: Option<&str>, expected: &str, found: &str, reaso
 impl Error {
     /// Turns a pyo3 error into an [`Error::Python`], keeping the exception's type name, message,
     /// formatted traceback, and line and column for a `SyntaxError`.
+    ///
+    /// The exception an [`Interrupter`](crate::interrupt::Interrupter) raises becomes
+    /// [`Error::Interrupted`] instead.
     pub fn from_pyerr(py: Python<'_>, err: PyErr) -> Error {
+        if crate::interrupt::is_interrupted_exception(py, &err) {
+            let exception = PyException::new(py, err);
+            return crate::interrupt::error_from_exception(exception.traceback);
+        }
         Error::Python(Box::new(PyException::new(py, err)))
     }
 
@@ -228,6 +249,36 @@ impl From<PyErr> for Error {
     /// [`with_gil`](crate::with_gil).
     fn from(err: PyErr) -> Error {
         Python::attach(|py| Error::from_pyerr(py, err))
+    }
+}
+
+impl From<Error> for PyErr {
+    /// Back to a Python exception, for Rust code that Python calls (a `#[pyfunction]`, a
+    /// `PyCFunction` closure) and that uses python4r inside: a Python exception is re-raised as
+    /// it was (type, traceback and chain kept), an interruption stays `python4r.Interrupted` so
+    /// it keeps unwinding the outer Python code, a conversion error becomes `TypeError`, an
+    /// undefined variable `NameError`, anything else `RuntimeError` with the error's message.
+    ///
+    /// ```
+    /// use python4r::pyo3::prelude::*;
+    /// use python4r::pyo3::exceptions::PyNameError;
+    ///
+    /// let err: PyErr = python4r::get::<i64>("never_defined").unwrap_err().into();
+    /// python4r::with_gil(|py| {
+    ///     assert!(err.is_instance_of::<PyNameError>(py));
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), python4r::Error>(())
+    /// ```
+    fn from(err: Error) -> PyErr {
+        use pyo3::exceptions::{PyNameError, PyRuntimeError, PyTypeError};
+        match err {
+            Error::Python(exception) => exception.into_pyerr(),
+            Error::Interrupted { .. } => crate::interrupt::Interrupted::new_err(err.to_string()),
+            Error::Conversion { .. } => PyTypeError::new_err(err.to_string()),
+            Error::UndefinedVariable { .. } => PyNameError::new_err(err.to_string()),
+            other => PyRuntimeError::new_err(other.to_string()),
+        }
     }
 }
 

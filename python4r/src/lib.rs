@@ -13,6 +13,7 @@ mod error;
 mod exec;
 mod gil;
 mod interpreter;
+pub mod interrupt;
 pub mod job;
 pub mod process;
 mod pyfn;
