@@ -350,6 +350,75 @@ impl PyException {
         self.err.is_instance_of::<T>(py)
     }
 
+    /// Whether the exception is an instance of the Python class `class` (a subclass counts):
+    /// for exception classes that only Python code knows, such as one the code defined or one of
+    /// a Python package.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Python`] with a `TypeError` when `class` is not a class (or tuple of classes).
+    ///
+    /// ```
+    /// let ctx = python4r::Context::new();
+    /// ctx.exec("class AppError(Exception): pass\nclass NotFound(AppError): pass")?;
+    /// let err = ctx.exec("raise NotFound('user 7')").unwrap_err();
+    /// let exc = err.python_exception().unwrap();
+    /// python4r::with_gil(|py| {
+    ///     use python4r::pyo3::types::PyDictMethods;
+    ///     let app_error = ctx.globals(py).get_item("AppError")?.unwrap();
+    ///     assert!(exc.is_instance(py, &app_error)?);
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), python4r::Error>(())
+    /// ```
+    pub fn is_instance(&self, py: Python<'_>, class: &Bound<'_, PyAny>) -> Result<bool> {
+        self.err
+            .value(py)
+            .is_instance(class)
+            .map_err(|e| Error::from_pyerr(py, e))
+    }
+
+    /// The exceptions that led to this one, nearest first, as Python's traceback prints them:
+    /// at each step `__cause__` when set, else `__context__` unless `raise ... from None`
+    /// suppressed it. Stops at an exception already seen (a cycle made by hand).
+    ///
+    /// ```
+    /// let code = "try:\n    {}['k']\nexcept KeyError as e:\n    raise ValueError('bad key') from e";
+    /// let err = python4r::exec(code).unwrap_err();
+    /// let exc = err.python_exception().unwrap();
+    /// let chain = python4r::with_gil(|py| Ok(exc.chain(py)))?;
+    /// assert_eq!(chain.len(), 1);
+    /// assert_eq!(chain[0].type_name(), "KeyError");
+    /// # Ok::<(), python4r::Error>(())
+    /// ```
+    pub fn chain(&self, py: Python<'_>) -> Vec<PyException> {
+        let mut seen = vec![self.err.value(py).as_ptr()];
+        let mut out = Vec::new();
+        let mut current = self.err.value(py).clone().into_any();
+        loop {
+            let attr = |name: &str| current.getattr(name).ok().filter(|v| !v.is_none());
+            let suppressed = current
+                .getattr("__suppress_context__")
+                .and_then(|v| v.is_truthy())
+                .unwrap_or(false);
+            let next = attr("__cause__").or_else(|| {
+                if suppressed {
+                    None
+                } else {
+                    attr("__context__")
+                }
+            });
+            let Some(next) = next else { break };
+            if seen.contains(&next.as_ptr()) {
+                break;
+            }
+            seen.push(next.as_ptr());
+            out.push(PyException::new(py, PyErr::from_value(next.clone())));
+            current = next;
+        }
+        out
+    }
+
     /// The underlying pyo3 error (to re-raise it in Python, for instance).
     pub fn into_pyerr(self) -> PyErr {
         self.err
