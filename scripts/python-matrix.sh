@@ -51,7 +51,7 @@ for want in "${wanted[@]}"; do
   short=$(echo "$version" | cut -d. -f1-2)
   # shellcheck disable=SC2086
   if env PYO3_PYTHON="$python" PYENV_VERSION="$version" CARGO_TARGET_DIR="target/py$short" \
-      cargo test --workspace ${MATRIX_CARGO_ARGS:-}; then
+      cargo test --workspace --no-fail-fast ${MATRIX_CARGO_ARGS:-}; then
     result=passed
   else
     result=FAILED
