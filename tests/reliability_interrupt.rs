@@ -182,10 +182,7 @@ fn py_exec_functions_are_interruptible() {
         }))
         .unwrap_err();
         stopper.join().unwrap();
-        let msg = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
+        let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(msg.contains("interrupted"), "{msg}");
         assert_eq!(python4r::eval::<i64>("3 * 3").unwrap(), 9);
     });
@@ -321,7 +318,10 @@ fn nested_runs_keep_the_outer_request() {
             python4r::exec("while True:\n    pass")
         });
         stopper.join().unwrap();
-        assert!(matches!(result, Err(Error::Interrupted { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(Error::Interrupted { .. })),
+            "{result:?}"
+        );
         assert!(!inner.is_interrupted());
         assert_eq!(python4r::eval::<i64>("1").unwrap(), 1);
     });
@@ -351,7 +351,9 @@ fn interruption_crosses_rust_code_that_python_called() {
         let interrupter = Interrupter::new();
         let stopper = interrupt_when_started(&interrupter, &started);
         let err = interrupter
-            .run(|| ctx.exec("try:\n    rust_spins()\nexcept Exception:\n    log.append('swallowed')"))
+            .run(|| {
+                ctx.exec("try:\n    rust_spins()\nexcept Exception:\n    log.append('swallowed')")
+            })
             .unwrap_err();
         stopper.join().unwrap();
         assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");

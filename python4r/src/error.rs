@@ -484,8 +484,17 @@ fn safe_str(value: &Bound<'_, PyAny>) -> String {
     }
 }
 
+/// The text of `s`; lone surrogates (not valid UTF-8) are written as Python escapes (`\udcff`),
+/// which say more in an error message than replacement characters.
 pub(crate) fn pystring_lossy(s: &Bound<'_, PyString>) -> String {
-    s.to_string_lossy().into_owned()
+    if let Ok(text) = s.to_str() {
+        return text.to_owned();
+    }
+    s.call_method1("encode", ("utf-8", "backslashreplace"))
+        .ok()
+        .and_then(|b| b.extract::<Vec<u8>>().ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_else(|| s.to_string_lossy().into_owned())
 }
 
 fn format_exception(py: Python<'_>, err: &PyErr) -> Option<String> {

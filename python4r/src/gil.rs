@@ -35,6 +35,7 @@ where
     prepare_thread()?;
     Python::attach(|py| {
         free_exited_thread_states(py);
+        crate::recursion::check(py)?;
         f(py)
     })
 }

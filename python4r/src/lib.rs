@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod job;
 pub mod process;
 mod pyfn;
+mod recursion;
 pub mod tensor;
 
 pub use context::Context;
