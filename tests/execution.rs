@@ -317,8 +317,12 @@ fn syntax_error_keeps_line_and_column() {
     let exc = err.python_exception().unwrap();
     assert_eq!(exc.type_name(), "SyntaxError");
     let (line, col) = exc.syntax_location().unwrap();
-    assert_eq!(line, 2);
-    assert!(col >= 5, "column {col}");
+    // Python 3.9's parser reports the line where it gave up; 3.10+ the unclosed bracket.
+    let expected_line = if cfg!(Py_3_10) { 2 } else { 3 };
+    assert_eq!(line, expected_line);
+    if cfg!(Py_3_10) {
+        assert!(col >= 5, "column {col}");
+    }
 }
 
 #[test]

@@ -4,6 +4,13 @@
 use python4r::pyo3::prelude::*;
 use python4r::{DType, Error, Tensor};
 
+/// Whether this numpy's `from_dlpack` speaks versioned DLPack (1.0, numpy 2.1+).
+fn versioned_consumer(np: &Bound<'_, PyModule>) -> PyResult<bool> {
+    let version: String = np.getattr("__version__")?.extract()?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    Ok((parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (2, 1))
+}
+
 #[test]
 fn numpy_consumes_every_dtype_without_copy() {
     python4r::with_gil(|py| {
@@ -15,7 +22,12 @@ fn numpy_consumes_every_dtype_without_copy() {
             let t = Tensor::ones(d, &[2, 3])?.transpose();
             let arr = np.call_method1("from_dlpack", (t.to_dlpack(py)?,))?;
             let ptr: usize = arr.getattr("ctypes")?.getattr("data")?.extract()?;
-            assert_eq!(ptr, t.data_ptr() as usize, "{d}");
+            if versioned_consumer(&np)? {
+                assert_eq!(ptr, t.data_ptr() as usize, "{d}");
+            } else {
+                // A legacy (unversioned) consumer cannot be told the memory is read-only: copy.
+                assert_ne!(ptr, t.data_ptr() as usize, "{d}");
+            }
             assert_eq!(arr.getattr("dtype")?.str()?.to_string(), d.numpy_name());
             assert_eq!(arr.getattr("shape")?.extract::<Vec<usize>>()?, vec![3, 2]);
             assert!(
@@ -73,8 +85,20 @@ fn writable_export_with_into_dlpack() {
             arr.getattr("ctypes")?.getattr("data")?.extract::<usize>()?,
             ptr
         );
-        arr.set_item(0, 9)?;
-        assert_eq!(arr.call_method0("tolist")?.extract::<Vec<u8>>()?, [9, 2, 3]);
+        if arr
+            .getattr("flags")?
+            .getattr("writeable")?
+            .extract::<bool>()?
+        {
+            arr.set_item(0, 9)?;
+            assert_eq!(arr.call_method0("tolist")?.extract::<Vec<u8>>()?, [9, 2, 3]);
+        } else {
+            // numpy before 2.1 marks every DLPack import read-only.
+            assert!(
+                !versioned_consumer(&np)?,
+                "a writable export stays writable"
+            );
+        }
         Ok(())
     })
     .unwrap();

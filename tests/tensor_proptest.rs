@@ -132,7 +132,7 @@ proptest! {
             .prop_flat_map(|shape| { let n = shape.len(); (Just(shape), ops(n)) }),
     ) {
         let mut code = format!(
-            "import numpy as np\nv = np.asarray((np.arange({n}).reshape({shape:?}) * 7 + 3) % 50).astype(np.{name})\n",
+            "import numpy as np\nv = np.asarray((np.arange({n}).reshape({shape:?}) * 7 + 3) % 50).astype('{name}')\n",
             n = shape.iter().product::<usize>(),
             shape = shape,
             name = dtype.numpy_name(),
