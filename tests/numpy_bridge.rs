@@ -288,9 +288,13 @@ fn bool_bytes_other_than_0_and_1() {
     assert_eq!(t.to_vec::<bool>().unwrap(), vec![false, true, true]);
     // Writable by Python: as_slice hands out a private, normalised copy.
     assert_eq!(t.as_slice::<bool>().unwrap(), &[false, true, true]);
+    // Read-only, but over a writable base: Python can still write it, so also a copy.
     let code =
         "out = np.array([0, 2, 1], dtype=np.uint8).view(np.bool_)\nout.setflags(write=False)";
     let t: Tensor = run(code, &[]).unwrap();
+    assert_eq!(t.as_slice::<bool>().unwrap(), &[false, true, true]);
+    // Memory nobody can write (over `bytes`) is borrowed, never copied: invalid bools refused.
+    let t: Tensor = run("out = np.frombuffer(bytes([0, 2, 1]), dtype=np.bool_)", &[]).unwrap();
     assert!(matches!(t.as_slice::<bool>(), Err(Error::Layout(_))));
     assert_eq!(t.to_vec::<bool>().unwrap(), vec![false, true, true]);
 }

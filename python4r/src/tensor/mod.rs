@@ -34,10 +34,14 @@
 //!   another tensor, a `&[T]` or an `ndarray` view.
 //! - **`&[T]` and `ArrayView` never see writes.** [`Tensor::as_slice`] and
 //!   [`Tensor::view_ndarray`] borrow memory only when nothing can write it while the borrow
-//!   lives. Memory Python may still write (a writable numpy array shared with the tensor, or an
-//!   array Python kept after a `&mut` call) is never borrowed: `as_slice` returns a private copy
-//!   taken under the GIL at its first call, `view_ndarray` refuses. `to_vec` and `get` always
-//!   work: they copy under the GIL.
+//!   lives. Memory Python may still write (a writable numpy array shared with the tensor, a
+//!   read-only array over memory that Python can still write through a writable base or by
+//!   `setflags(write=True)` on the array owning it, or an array Python kept after a `&mut` call)
+//!   is never borrowed: `as_slice` returns a private copy taken under the GIL at its first call,
+//!   `view_ndarray` refuses. Rust-owned memory and numpy memory whose owner is immutable
+//!   (`bytes`) are borrowed. `to_vec` and `get` always work: they copy under the GIL.
+//! - **No silent garbage.** A masked array with masked elements is refused (its data there is
+//!   not a value); other ndarray subclasses (`np.matrix`, `np.memmap`) cross as their data.
 //! - **Valid values only.** numpy's bool arrays may hold bytes other than 0 and 1; reads turn
 //!   any nonzero byte into `true`, and a `&[bool]` is only handed out after every byte was checked.
 //!   Slices are only handed out for memory aligned for `T`; unaligned or oddly strided numpy

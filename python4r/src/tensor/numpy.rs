@@ -210,6 +210,97 @@ fn within(
             .is_some_and(|end| end <= bytes)
 }
 
+/// Whether Python code can write an imported array's memory by ordinary means, even if the
+/// array itself is read-only: through a writable array or buffer in its base chain, or with
+/// `setflags(write=True)` on an array that owns its memory. Only memory whose ultimate owner is
+/// immutable (`bytes`) is safe to lend as `&[T]` without a copy.
+fn python_can_write(arr: &Bound<'_, PyUntypedArray>, writable: bool) -> bool {
+    if writable {
+        return true;
+    }
+    let mut cur = arr.clone().into_any();
+    // A chain this long is not made by ordinary code: assume it can be written.
+    for _ in 0..64 {
+        let Ok(base) = cur.getattr("base") else {
+            return true;
+        };
+        if base.is_none() {
+            // An array that owns its memory can be made writable again.
+            return true;
+        }
+        if let Ok(array) = base.cast::<PyUntypedArray>() {
+            // SAFETY: `array` is a live ndarray (GIL held); this reads its flags as numpy's
+            // PyArray_FLAGS does.
+            let flags = unsafe { (*array.as_array_ptr()).fields.flags };
+            if flags & NPY_ARRAY_WRITEABLE != 0 {
+                return true;
+            }
+            cur = base;
+            continue;
+        }
+        if base.is_instance_of::<pyo3::types::PyBytes>() {
+            return false;
+        }
+        if let Ok(view) = base.cast::<pyo3::types::PyMemoryView>() {
+            let readonly = view
+                .getattr("readonly")
+                .and_then(|r| r.extract::<bool>())
+                .unwrap_or(false);
+            if !readonly {
+                return true;
+            }
+            match view.getattr("obj") {
+                Ok(obj) if obj.is_instance_of::<pyo3::types::PyBytes>() => return false,
+                Ok(obj) if !obj.is_none() => {
+                    // Another buffer owner behind the view: it decides.
+                    cur = obj;
+                    if cur.is_instance_of::<PyUntypedArray>() {
+                        continue;
+                    }
+                    return true;
+                }
+                _ => return true,
+            }
+        }
+        // Any other owner (bytearray, mmap, a C extension's object): it may write.
+        return true;
+    }
+    true
+}
+
+/// For an ndarray subclass: refuses a masked array that has masked elements (their data is not
+/// meaningful), and gives the plain ndarray over the same memory for the others.
+fn plain_array<'py>(arr: Bound<'py, PyUntypedArray>) -> Result<Bound<'py, PyUntypedArray>> {
+    let py = arr.py();
+    // SAFETY: `arr` is a live object (GIL held) and numpy's C API is loaded (`ready` ran);
+    // the check compares its type with numpy's ndarray type.
+    let exact = unsafe { npyffi::PyArray_CheckExact(py, arr.as_ptr()) } != 0;
+    if exact {
+        return Ok(arr);
+    }
+    let ma = py.import("numpy.ma").map_err(py_err(py))?;
+    let masked_array = ma.getattr("MaskedArray").map_err(py_err(py))?;
+    if !arr.is_instance(&masked_array).map_err(py_err(py))? {
+        return Ok(arr); // np.matrix, np.memmap, user subclasses: their data is the data.
+    }
+    let masked: usize = ma
+        .call_method1("count_masked", (&arr,))
+        .and_then(|n| n.extract())
+        .map_err(py_err(py))?;
+    if masked > 0 {
+        return Err(unsupported(
+            arr.as_any(),
+            format!(
+                "a masked array with {masked} masked element(s) has no value for them: fill them \
+                 first (`a.filled(fill_value)`), or pass `a.data` to use the raw data underneath"
+            ),
+        ));
+    }
+    let data = arr.getattr("data").map_err(py_err(py))?;
+    data.cast_into::<PyUntypedArray>()
+        .map_err(|e| py_err(py)(e.into()))
+}
+
 fn unsupported(obj: &Bound<'_, PyAny>, what: String) -> Error {
     Error::conversion(obj, "python4r::Tensor", what)
 }
@@ -294,6 +385,7 @@ impl Tensor {
                     .map_err(|e| py_err(py)(e.into()))?
             }
         };
+        let arr = plain_array(arr)?;
         let descr = arr.dtype();
         let Some(dtype) = dtype_of(&descr) else {
             let name = descr
@@ -343,7 +435,8 @@ impl Tensor {
         // for as long as the array lives, and the storage holds a reference to the array.
         // Python code is trusted not to free it behind numpy's back (`resize(refcheck=False)`,
         // see the module docs).
-        let storage = unsafe { Storage::foreign(ptr, owner, !writable, writable) };
+        let may_write = python_can_write(&arr, writable);
+        let storage = unsafe { Storage::foreign(ptr, owner, !writable, may_write) };
         // SAFETY: as above: every element is at `ptr + Σ i·strides`, offset 0.
         Ok(unsafe { Tensor::from_parts(Arc::new(storage), dtype, shape, strides, 0) })
     }
