@@ -159,6 +159,18 @@ pub enum Error {
         /// The traceback of the `python4r.Interrupted` exception: where the code was stopped.
         traceback: String,
     },
+    /// A tensor's memory could not be allocated (the shape is valid, but too big for this
+    /// machine).
+    #[error(
+        "cannot allocate {bytes} bytes for a tensor of shape {shape:?}: not enough memory; use a \
+         smaller shape, or process it in pieces"
+    )]
+    AllocationFailed {
+        /// The shape asked for.
+        shape: Vec<usize>,
+        /// The bytes asked for.
+        bytes: usize,
+    },
 }
 
 fn conversion_message(variable: Option<&str>, expected: &str, found: &str, reason: &str) -> String {

@@ -221,6 +221,18 @@ pub(crate) fn c_strides(shape: &[usize], itemsize: usize) -> Vec<isize> {
     strides
 }
 
+/// An empty `Vec` with room for `n` elements, or [`Error::AllocationFailed`] instead of the
+/// process-wide abort of a failed allocation.
+fn try_vec<T>(n: usize, shape: &[usize]) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| Error::AllocationFailed {
+            shape: shape.to_vec(),
+            bytes: n.saturating_mul(size_of::<T>()),
+        })?;
+    Ok(v)
+}
+
 fn dtype_check<T: Element>(dtype: DType) -> Result<()> {
     if T::DTYPE == dtype {
         Ok(())
@@ -311,7 +323,9 @@ impl Tensor {
     fn full(dtype: DType, shape: &[usize], v: Scalar) -> Result<Tensor> {
         let n = element_count(shape, dtype.size())?;
         Ok(with_element_type!(dtype, T => {
-            Tensor::contiguous(Arc::new(Storage::from_vec(vec![T::from_scalar(v); n])), dtype, shape)
+            let mut data = try_vec::<T>(n, shape)?;
+            data.resize(n, T::from_scalar(v));
+            Tensor::contiguous(Arc::new(Storage::from_vec(data)), dtype, shape)
         }))
     }
 
@@ -474,7 +488,7 @@ impl Tensor {
     /// ```
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         dtype_check::<T>(self.dtype)?;
-        let mut out: Vec<T> = Vec::with_capacity(self.len());
+        let mut out: Vec<T> = try_vec(self.len(), &self.shape)?;
         let base = self.storage.ptr();
         self.storage.locked(&mut || {
             out.clear();
