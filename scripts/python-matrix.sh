@@ -49,8 +49,12 @@ for want in "${wanted[@]}"; do
   fi
   "$python" -c 'import numpy, ml_dtypes; print("numpy", numpy.__version__, "ml_dtypes", ml_dtypes.__version__)'
   short=$(echo "$version" | cut -d. -f1-2)
+  # Doctest binaries of crates without python4r-build's rpath (python4r-macros) find this
+  # interpreter's libpython here rather than a system copy of another version.
+  libdir=$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
   # shellcheck disable=SC2086
   if env PYO3_PYTHON="$python" PYENV_VERSION="$version" CARGO_TARGET_DIR="target/py$short" \
+      LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
       cargo test --workspace --no-fail-fast ${MATRIX_CARGO_ARGS:-}; then
     result=passed
   else
