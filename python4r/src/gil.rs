@@ -105,21 +105,48 @@ thread_local! {
 }
 
 /// Frees the thread states of threads that have exited.
+///
+/// A helper thread does it: on Python 3.12+, deleting a thread state clears the *calling*
+/// thread's `PyGILState` slot (CPython assumes a state is deleted by its own thread), which would
+/// make this thread's next `PyGILState_Release` a fatal error. The helper has a state of its own
+/// that never uses `PyGILState`.
 fn free_exited_thread_states(_py: Python<'_>) {
     if EXITED_COUNT.load(Ordering::Acquire) == 0 {
         return;
     }
     let states = std::mem::take(&mut *EXITED.lock().unwrap_or_else(|e| e.into_inner()));
     EXITED_COUNT.store(0, Ordering::Release);
-    for SendPtr(tstate) in states {
-        // SAFETY: we hold the GIL (`_py`); `tstate` belongs to a thread that has exited (its
-        // thread-local destructor queued it) and no python4r call can use it again (EXITING);
-        // it is not this thread's state. PyThreadState_Clear needs the GIL, PyThreadState_Delete
-        // a cleared state that is not current.
-        unsafe {
+    // SAFETY: we hold the GIL (`_py`), which PyInterpreterState_Get requires.
+    let interp = SendInterp(unsafe { ffi::PyInterpreterState_Get() });
+    let reaper = std::thread::Builder::new()
+        .name("python4r-thread-state-reaper".to_owned())
+        .spawn(move || reap(states, interp));
+    if let Err(e) = reaper {
+        log::warn!("python4r: cannot start a thread to free exited threads' Python states: {e}");
+    }
+}
+
+struct SendInterp(*mut ffi::PyInterpreterState);
+// SAFETY: the interpreter lives as long as the process (python4r never finalizes it).
+unsafe impl Send for SendInterp {}
+
+/// Deletes `states` (of threads that have exited) from a fresh thread of its own.
+fn reap(states: Vec<SendPtr>, interp: SendInterp) {
+    // SAFETY: `interp` is the running interpreter. The new state belongs to this thread, which
+    // takes the GIL with it (PyEval_RestoreThread). Each queued state belongs to a thread that
+    // has exited (its thread-local destructor queued it) and no python4r call can use it again
+    // (EXITING); none is this thread's. PyThreadState_Clear needs the GIL, PyThreadState_Delete
+    // a cleared state that is not current. This thread's own state is cleared while current,
+    // then deleted after the GIL is released.
+    unsafe {
+        let own = ffi::PyThreadState_New(interp.0);
+        ffi::PyEval_RestoreThread(own);
+        for SendPtr(tstate) in states {
             ffi::PyThreadState_Clear(tstate);
             ffi::PyThreadState_Delete(tstate);
         }
+        ffi::PyThreadState_Clear(own);
+        ffi::PyThreadState_DeleteCurrent();
     }
 }
 
