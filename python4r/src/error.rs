@@ -312,8 +312,15 @@ impl PyException {
         let value = err.value(py);
         let type_name = type_name(&value.get_type());
         let message = safe_str(value);
-        let traceback =
-            format_exception(py, &err).unwrap_or_else(|| format!("{type_name}: {message}"));
+        let traceback = format_exception(py, &err)
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| {
+                if message.is_empty() {
+                    type_name.clone()
+                } else {
+                    format!("{type_name}: {message}")
+                }
+            });
         let location = syntax_location(value);
         PyException {
             type_name,

@@ -15,6 +15,9 @@
 //!   to bytecode (`time.sleep`, a socket read, one long numpy operation, waiting on a lock) is
 //!   stopped only when that C call returns; a `while True: pass` loop or a pure-Python
 //!   computation stops within a few milliseconds.
+//! - Python 3.10 and earlier skip that check just before entering a `try:` or `with` block, so a
+//!   loop whose body *starts* with one (`while True:` directly followed by `try:`) is never
+//!   stopped there; any other statement first in the body makes it stoppable.
 //! - [`Interrupter::interrupt`] takes the GIL to deliver the exception, so it waits until the
 //!   running code gives the GIL up: every `sys.getswitchinterval()` (5 ms) in bytecode, or when
 //!   C code releases it.
