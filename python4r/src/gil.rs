@@ -45,7 +45,16 @@ where
 /// Without one, every attach from a thread Python has never seen creates a thread state and
 /// destroys it again on release (hundreds of ns to µs each time); kept, an attach only takes the
 /// lock.
+#[inline]
 fn prepare_thread() -> Result<()> {
+    if PREPARED.get() {
+        return Ok(());
+    }
+    prepare_thread_slow()
+}
+
+#[cold]
+fn prepare_thread_slow() -> Result<()> {
     crate::interpreter::initialize()?;
     if EXITING.get() {
         return Err(crate::Error::Init(
@@ -72,6 +81,8 @@ fn prepare_thread() -> Result<()> {
         };
         *kept.borrow_mut() = Some(KeptState(tstate));
     });
+    // Python knows this thread now, for as long as it runs (until `KeptState::drop`).
+    PREPARED.set(!EXITING.get());
     Ok(())
 }
 
@@ -84,6 +95,7 @@ impl Drop for KeptState {
         // that joins this one while holding the GIL, so the state is handed to the next thread
         // that takes the GIL through python4r.
         EXITING.set(true);
+        PREPARED.set(false);
         let mut pending = EXITED.lock().unwrap_or_else(|e| e.into_inner());
         pending.push(SendPtr(self.0));
         EXITED_COUNT.store(pending.len(), Ordering::Release);
@@ -101,13 +113,20 @@ thread_local! {
     static KEPT: RefCell<Option<KeptState>> = const { RefCell::new(None) };
     /// Set when the thread's kept state was released: no python4r call may use it afterwards.
     static EXITING: Cell<bool> = const { Cell::new(false) };
+    /// Set once Python runs and knows this thread: later calls skip the checks.
+    static PREPARED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Frees the thread states of threads that have exited.
-fn free_exited_thread_states(_py: Python<'_>) {
-    if EXITED_COUNT.load(Ordering::Acquire) == 0 {
-        return;
+#[inline]
+fn free_exited_thread_states(py: Python<'_>) {
+    if EXITED_COUNT.load(Ordering::Acquire) != 0 {
+        free_thread_states(py);
     }
+}
+
+#[cold]
+fn free_thread_states(_py: Python<'_>) {
     let states = std::mem::take(&mut *EXITED.lock().unwrap_or_else(|e| e.into_inner()));
     EXITED_COUNT.store(0, Ordering::Release);
     for SendPtr(tstate) in states {
