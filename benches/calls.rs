@@ -64,12 +64,8 @@ fn trivial_call(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("inc_i64");
     group.bench_function("python4r", |b| b.iter(|| inc(black_box(41))));
-    group.bench_function("hand_written_pyo3", |b| {
-        b.iter(|| hand.inc(black_box(41)))
-    });
-    group.bench_function("python4j_way", |b| {
-        b.iter(|| python4j.inc(black_box(41)))
-    });
+    group.bench_function("hand_written_pyo3", |b| b.iter(|| hand.inc(black_box(41))));
+    group.bench_function("python4j_way", |b| b.iter(|| python4j.inc(black_box(41))));
     group.bench_function("python_calls_python", |b| {
         b.iter_custom(|iters| floor.time(iters))
     });
@@ -95,7 +91,11 @@ fn zero_copy(c: &mut Criterion) {
         drop(tensor);
 
         let first = python_array(n);
-        assert_eq!(python_array(n).data_ptr(), first.data_ptr(), "the same array");
+        assert_eq!(
+            python_array(n).data_ptr(),
+            first.data_ptr(),
+            "the same array"
+        );
         group.bench_with_input(BenchmarkId::new("python_to_rust", n), &n, |b, &n| {
             b.iter(|| python_array(black_box(n)))
         });

@@ -162,7 +162,13 @@ impl PythonLoop {
     /// The time of `iters` runs, measured by Python itself.
     pub fn time(&self, iters: u64) -> Duration {
         Python::attach(|py| {
-            let ns: u64 = self.run.bind(py).call1((iters,)).unwrap().extract().unwrap();
+            let ns: u64 = self
+                .run
+                .bind(py)
+                .call1((iters,))
+                .unwrap()
+                .extract()
+                .unwrap();
             Duration::from_nanos(ns)
         })
     }

@@ -5,9 +5,9 @@
 //! is parsed with Python's own `ast` module, so string contents, line and column numbers stay as
 //! written; line numbers are then shifted to the Rust (or `.py`) source.
 
+use pyo3::Borrowed;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::Borrowed;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::error::{Error, Result};

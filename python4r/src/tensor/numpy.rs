@@ -104,7 +104,8 @@ fn wrap<'py>(t: &Tensor, py: Python<'py>, writable: bool) -> Result<Bound<'py, P
     .map_err(py_err(py))?;
     // Most tensors have few dimensions: describe them without allocating.
     const ON_STACK: usize = 8;
-    let (mut dims_stack, mut strides_stack) = ([0 as npy_intp; ON_STACK], [0 as npy_intp; ON_STACK]);
+    let (mut dims_stack, mut strides_stack) =
+        ([0 as npy_intp; ON_STACK], [0 as npy_intp; ON_STACK]);
     let (mut dims_heap, mut strides_heap) = (Vec::new(), Vec::new());
     let (dims, strides) = if t.ndim() <= ON_STACK {
         (&mut dims_stack[..t.ndim()], &mut strides_stack[..t.ndim()])
