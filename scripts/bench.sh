@@ -84,6 +84,12 @@ for round in 1 2 3; do
     echo "$kind $(awk "BEGIN { print $EPOCHREALTIME - $start }")" | tee -a "$OUT/compile.txt"
   done
 done
+for kind in py_exec plain; do
+  (cd "$GEN/$kind" && cargo clean --quiet -p "bench-$kind")
+  start=$EPOCHREALTIME
+  (cd "$GEN/$kind" && cargo build --quiet)
+  echo "${kind}_crate_from_scratch $(awk "BEGIN { print $EPOCHREALTIME - $start }")" | tee -a "$OUT/compile.txt"
+done
 unset CARGO_TARGET_DIR
 if [ -z "${QUICK:-}" ]; then
   echo "== cold workspace build (debug)"
@@ -99,6 +105,54 @@ COMMAND="scripts/bench.sh${QUICK:+ (QUICK=1)}" python3 - "$OUT" > BENCHMARKS.md 
 import json, os, platform, statistics, subprocess, sys
 
 out = sys.argv[1]
+
+NOTES = """
+## How each figure is made
+
+- **python4r**: the `#[py_exec]` functions in `benches/common/mod.rs`, called from Rust without the
+  GIL held (each call attaches, as an application's call would).
+- **hand-written pyo3**: the body compiled once into a Python function (`def f(x): ...`), called
+  with pyo3's `call1` (vectorcall, no argument tuple), result extracted (`i64`) or kept as a
+  `Py<PyArray1<f64>>` without a copy; the input array is lent with rust-numpy's
+  `PyArray1::borrow_from_array` and no keeper object (the fastest possible lending, unsafe if the
+  function kept the array: python4r's lending is safe, with a keeper that holds the storage).
+- **python4j way**: every call compiles the code string and runs it in a fresh globals dict.
+- **Python calls Python**: the same function called in a Python `for` loop, timed by Python
+  (`time.perf_counter_ns`) inside the embedded interpreter: the floor.
+- **zero copy**: `result = arr` on a Rust-owned tensor (Rust to Python and back) and on an array
+  Python made and keeps (Python to Rust); times from criterion, peak memory (`VmHWM`) from a fresh
+  process per case (`benches/zero_copy.rs`), after Python, numpy and the functions are warm and the
+  data exists, over 35,000 calls.
+- **threads**: N scoped threads started together, each making the same number of calls; the figure
+  is wall time over all calls. A Rust thread is one Python has never seen: python4r gives it a
+  Python thread state at its first call and keeps it until the thread exits; plain pyo3 creates and
+  destroys one around every call.
+- **compile time**: two generated crates (`target/bench-compile/`), 100 functions each with four
+  kinds of signatures (ints, floats, `&Vec<i64>`, `&str`), as `#[py_exec]` or as plain Rust; debug
+  build, rebuilt after an edit of `lib.rs` (incremental), median of 3 rounds.
+
+## What was optimised, and what remains
+
+- Calls go through vectorcall with the arguments on the stack (no argument tuple); a single
+  output is returned as itself (no result tuple, no `Vec`; a missing output comes back as a
+  private sentinel constant); a thread that is ready (Python running, thread state kept) skips
+  every check but one thread-local flag. `inc` went from 2.4x to about 1.1-1.2x the hand-written call.
+- The NumPy bridge follows array bases through numpy's struct field (`PyArray_BASE`) rather than a
+  `getattr("base")` per link, and describes shapes and strides on the stack: `double` on 1,024 f64
+  went from 1.27x to about 1.2x.
+- **Target 1 (<= 1.10x) is not met**: the rest of the gap is the `Tensor` a call returns. Turning
+  numpy's result into a `Tensor` allocates four small Rust objects (its shape `Vec`, its strides
+  `Vec`, the boxed owner and the `Arc<Storage>`), and lending the input creates the keeper object
+  (`TensorStorage`) that makes lending safe; callgrind counts about 11,700 instructions per call
+  against 9,200, of which about 1,700 are in glibc's malloc/free (these small allocations next to
+  numpy's 8 KB result buffer make glibc consolidate its fast bins on every call) and about 1,000 in
+  the conversions themselves. The hand-written baseline keeps numpy's array (`Py<PyArray1<f64>>`)
+  and lends without a keeper, so it pays neither. Closing it needs inline shape/strides in `Tensor`
+  (a small-vector) and an inline Python owner in `Storage` (`tensor/mod.rs`, `tensor/storage.rs`).
+- Target 4 is judged on alternating rounds: criterion's medians run python4r and numpy one after
+  the other, and on this shared 2-core machine the load changes between them by more than the 5 %
+  the target allows (repeated criterion runs of the same code gave 1.01x and 1.11x).
+"""
 
 def run(*cmd):
     try:
@@ -165,7 +219,12 @@ for m in memory:
         grow = (m["peak_after_calls_kib"] - m["peak_with_data_kib"]) / 1024
         row(3, f"identity {m['direction'].replace('_', ' ')}, 10^8 f32: peak memory growth over the 400 MB data",
             f"{grow:.1f} MB", "", "", "≤ 8 MB", grow <= 8)
-row(4, "`double`, 10^7 f32: python4r / `arr * 2.0` in Python", fmt(large["python4r"]), fmt(large["numpy_in_python"]),
+paired = next((json.loads(l)["paired_double_1e7_f32"] for l in open(f"{out}/calls.txt") if l.startswith('{"paired')), None)
+if paired:
+    ratio = paired["python4r_best_ns"] / paired["numpy_best_ns"]
+    row(4, "`double`, 10^7 f32: python4r / `arr * 2.0` in Python (alternating rounds, best of 40)",
+        fmt(paired["python4r_best_ns"]), fmt(paired["numpy_best_ns"]), f"{ratio:.3f}×", "≤ 1.05×", ratio <= 1.05)
+row(4, "`double`, 10^7 f32: the same, criterion medians (one after the other)", fmt(large["python4r"]), fmt(large["numpy_in_python"]),
     f"{large['python4r'] / large['numpy_in_python']:.3f}×", "≤ 1.05×", large["python4r"] / large["numpy_in_python"] <= 1.05)
 k = kinds
 row(5, "`inc` from a thread Python never saw / from the main thread (python4r)", fmt(k["python4r_unseen_thread"]),
@@ -227,6 +286,10 @@ print()
 print("Compile time (seconds, debug, incremental rebuild after editing the generated `lib.rs`; 3 rounds): "
       + "; ".join(f"{kind}: {', '.join(f'{x:.2f}' for x in xs)}" for kind, xs in compile_times.items()) + ".")
 print()
-print(open("BENCHMARKS.notes.md").read().strip() if os.path.exists("BENCHMARKS.notes.md") else "")
+scratch = {k: compile_times.get(f"{k}_crate_from_scratch", [0])[0] for k in ("py_exec", "plain")}
+print(f"The same crates built from scratch (their dependencies already built): py_exec {scratch['py_exec']:.2f} s, "
+      f"plain {scratch['plain']:.2f} s, {(scratch['py_exec'] - scratch['plain']) * 10:.1f} ms per `#[py_exec]` function."
+      + (f" Cold debug build of the whole workspace: {compile_times['cold'][0]:.0f} s." if "cold" in compile_times else ""))
+print(NOTES)
 PY
 cat BENCHMARKS.md
