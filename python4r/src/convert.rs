@@ -20,8 +20,8 @@
 //!
 //! # A type of your own
 //!
-//! Implement pyo3's [`IntoPyObject`](pyo3::IntoPyObject) for a reference to it (it then
-//! [`ToPython`]) and [`FromPyObject`](pyo3::FromPyObject) (it then [`FromPython`]):
+//! Implement pyo3's [`IntoPyObject`] for a reference to it (it then
+//! [`ToPython`]) and [`FromPyObject`] (it then [`FromPython`]):
 //!
 //! ```
 //! use python4r::pyo3::prelude::*;
@@ -150,7 +150,7 @@ impl ToPythonMut for Value {
 
 /// A Rust value that can be made from a Python object.
 ///
-/// Implemented for every type that implements pyo3's [`FromPyObject`](pyo3::FromPyObject)
+/// Implemented for every type that implements pyo3's [`FromPyObject`]
 /// without borrowing from the object. A failure is an [`Error::Conversion`] naming the Rust type
 /// expected and the Python type found.
 #[diagnostic::on_unimplemented(
