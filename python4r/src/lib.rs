@@ -116,6 +116,11 @@ pub mod process;
 mod pyfn;
 pub mod tensor;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};
 pub use error::{Error, PyException, Result};
