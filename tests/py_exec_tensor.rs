@@ -271,3 +271,19 @@ fn a_mut_tensor_changes_in_place_in_a_module_frame_body() {
     assert_eq!(t.data_ptr(), before);
     assert_eq!(t.to_vec::<f32>().unwrap(), [3.0, 6.0]);
 }
+
+#[test]
+fn a_broadcast_mut_view_is_lent_as_separate_elements() {
+    // A stride-0 view shows one element at three indices; lent writable as it is, `arr[0] = 5`
+    // would change all three. It is copied into separate elements first.
+    let mut row = Tensor::from_vec(vec![1_i64], &[1])
+        .unwrap()
+        .broadcast_to(&[3])
+        .unwrap();
+    assert_eq!(row.strides(), &[0]);
+    increment_first(&mut row).unwrap();
+    assert_eq!(row.to_vec::<i64>().unwrap(), vec![2, 1, 1]);
+}
+
+#[py_exec(code = "arr[0] += 1")]
+fn increment_first(arr: &mut Tensor) -> python4r::Result<()>;
