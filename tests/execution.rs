@@ -410,3 +410,76 @@ fn mutable_vec_is_read_back() {
     .unwrap();
     assert_eq!(v, vec![10, 2, 3, 4]);
 }
+
+#[test]
+fn numpy_scalars_convert_to_rust_scalars() {
+    let ctx = Context::new();
+    ctx.exec("import numpy as np").unwrap();
+    assert_eq!(ctx.eval::<f64>("np.float64(1.25)").unwrap(), 1.25);
+    assert_eq!(ctx.eval::<f64>("np.float32(1.5)").unwrap(), 1.5);
+    assert_eq!(ctx.eval::<i64>("np.int32(-7)").unwrap(), -7);
+    assert_eq!(ctx.eval::<u8>("np.uint8(200)").unwrap(), 200);
+    assert!(ctx.eval::<bool>("np.bool_(True)").unwrap());
+    assert!(
+        ctx.eval::<u8>("np.int64(300)").is_err(),
+        "out of range stays an error"
+    );
+    assert_eq!(ctx.eval::<Value>("np.int16(5)").unwrap(), Value::Int(5));
+    assert_eq!(
+        ctx.eval::<Value>("np.float32(0.5)").unwrap(),
+        Value::Float(0.5)
+    );
+    assert_eq!(
+        ctx.eval::<Value>("np.bool_(False)").unwrap(),
+        Value::Bool(false)
+    );
+    let v = ctx.eval::<Value>("{'x': np.zeros(2)}").unwrap();
+    match v.get(&Value::from("x")) {
+        Some(Value::Tensor(t)) => assert_eq!(t.to_vec::<f64>().unwrap(), vec![0.0, 0.0]),
+        other => panic!("expected a tensor, got {other:?}"),
+    }
+}
+
+#[test]
+fn subclasses_of_builtin_types_convert() {
+    let ctx = Context::new();
+    ctx.exec(
+        "from collections import OrderedDict, defaultdict\n\
+         class MyInt(int): pass\n\
+         class MyStr(str): pass\n\
+         class MyList(list): pass\n\
+         d = OrderedDict([('b', 1), ('a', 2)])\n\
+         dd = defaultdict(int, {'k': 3})",
+    )
+    .unwrap();
+    assert_eq!(ctx.eval::<i64>("MyInt(4)").unwrap(), 4);
+    assert_eq!(ctx.eval::<String>("MyStr('s')").unwrap(), "s");
+    assert_eq!(ctx.eval::<Vec<i64>>("MyList([1, 2])").unwrap(), vec![1, 2]);
+    assert_eq!(ctx.eval::<Value>("MyInt(4)").unwrap(), Value::Int(4));
+    assert_eq!(
+        ctx.get::<Value>("d").unwrap(),
+        Value::Dict(vec![
+            (Value::from("b"), Value::Int(1)),
+            (Value::from("a"), Value::Int(2))
+        ])
+    );
+    assert_eq!(
+        ctx.get::<Value>("dd").unwrap(),
+        Value::Dict(vec![(Value::from("k"), Value::Int(3))])
+    );
+    let set: std::collections::HashSet<i64> = ctx.eval("{1, 2, 3}").unwrap();
+    assert_eq!(set.len(), 3);
+}
+
+#[test]
+fn nested_gil_on_one_thread_does_not_hang() {
+    let n = python4r::with_gil(|_| {
+        let inner = python4r::with_gil(|_| python4r::eval::<i64>("1 + 1"))?;
+        let guard = python4r::Gil::acquire()?;
+        let again = python4r::with_gil(|_| python4r::eval::<i64>("2 + 2"))?;
+        drop(guard);
+        Ok(inner + again)
+    })
+    .unwrap();
+    assert_eq!(n, 6);
+}

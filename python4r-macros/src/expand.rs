@@ -195,7 +195,7 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
         };
         quote! {
             ::core::result::Result::map_err(
-                #from(::python4r::__private::output(&#outs, #index)),
+                #from(&::python4r::__private::output(&#outs, #index)),
                 |#error: ::python4r::__private::Error| #error.with_variable(#name),
             )
         }

@@ -1,8 +1,8 @@
 //! The `#[py_exec]` attribute: Rust functions whose bodies are Python, checked at compile time.
 //!
-//! Use it through `python4r::py_exec`. The crate is split like thiserror's: [`attr`] parses the keys,
-//! [`ast`] models the function, [`python`] reads the Python code, [`valid`] checks everything
-//! against everything else and [`expand`] writes the body.
+//! Use it through `python4r::py_exec`. The crate is split like thiserror's: `attr` parses the keys,
+//! `ast` models the function, `python` reads the Python code, `valid` checks everything
+//! against everything else and `expand` writes the body.
 
 mod ast;
 mod attr;

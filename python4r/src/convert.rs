@@ -20,8 +20,8 @@
 //!
 //! # A type of your own
 //!
-//! Implement pyo3's [`IntoPyObject`](pyo3::IntoPyObject) for a reference to it (it then
-//! [`ToPython`]) and [`FromPyObject`](pyo3::FromPyObject) (it then [`FromPython`]):
+//! Implement pyo3's [`IntoPyObject`] for a reference to it (it then
+//! [`ToPython`]) and [`FromPyObject`] (it then [`FromPython`]):
 //!
 //! ```
 //! use python4r::pyo3::prelude::*;
@@ -86,6 +86,8 @@ where
     T: ?Sized,
     for<'a, 'py> &'a T: IntoPyObject<'py>,
 {
+    // The caller's location names the call site of conversion warnings (bfloat16 copies).
+    #[track_caller]
     fn to_python<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
         self.into_pyobject(py)
             .map(|obj| obj.into_any().into_bound())
@@ -148,7 +150,7 @@ impl ToPythonMut for Value {
 
 /// A Rust value that can be made from a Python object.
 ///
-/// Implemented for every type that implements pyo3's [`FromPyObject`](pyo3::FromPyObject)
+/// Implemented for every type that implements pyo3's [`FromPyObject`]
 /// without borrowing from the object. A failure is an [`Error::Conversion`] naming the Rust type
 /// expected and the Python type found.
 #[diagnostic::on_unimplemented(
@@ -235,6 +237,8 @@ pub enum Value {
     Set(Vec<Value>),
     /// `dict`, in insertion order.
     Dict(Vec<(Value, Value)>),
+    /// `numpy.ndarray` (subclasses too), sharing its memory.
+    Tensor(crate::Tensor),
 }
 
 impl Value {
@@ -304,6 +308,7 @@ impl fmt::Display for Value {
             Value::Tuple(items) => seq(f, "(", items, ")"),
             Value::Set(items) if items.is_empty() => f.write_str("set()"),
             Value::Set(items) => seq(f, "{", items, "}"),
+            Value::Tensor(t) => write!(f, "{t}"),
             Value::Dict(items) => {
                 f.write_str("{")?;
                 for (i, (k, v)) in items.iter().enumerate() {
@@ -337,6 +342,14 @@ impl<'py> IntoPyObject<'py> for &Value {
             Value::List(items) => PyList::new(py, all(py, items)?)?.into_any(),
             Value::Tuple(items) => PyTuple::new(py, all(py, items)?)?.into_any(),
             Value::Set(items) => PySet::new(py, all(py, items)?)?.into_any(),
+            #[cfg(feature = "numpy")]
+            Value::Tensor(t) => t.into_pyobject(py)?.into_any(),
+            #[cfg(not(feature = "numpy"))]
+            Value::Tensor(_) => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "python4r was built without its `numpy` feature: tensors cannot cross to Python",
+                ));
+            }
             Value::Dict(items) => {
                 let dict = PyDict::new(py);
                 for (k, v) in items {
@@ -410,6 +423,10 @@ fn value_from_object(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
     if let Ok(s) = obj.cast::<PyFrozenSet>() {
         return all(s.iter().map(|v| value_from_object(&v))).map(Value::Set);
+    }
+    #[cfg(feature = "numpy")]
+    if obj.cast::<numpy::PyUntypedArray>().is_ok() {
+        return obj.extract::<crate::Tensor>().map(Value::Tensor);
     }
     // numpy scalars (np.float32(1.5), np.int32(3), np.bool_(True)): their Python value.
     let ty = obj.get_type();

@@ -137,8 +137,20 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    pub(crate) fn new(values: Vec<(String, Py<PyAny>)>) -> Outputs {
-        Outputs { values }
+    /// Reads the entries `names` of `dict` (a namespace, or the dict a job's `run` returned).
+    pub(crate) fn read(dict: &Bound<'_, PyDict>, names: &[&str]) -> Result<Outputs> {
+        let values = names
+            .iter()
+            .map(|name| {
+                let value = dict
+                    .get_item(name)?
+                    .ok_or_else(|| Error::UndefinedVariable {
+                        name: (*name).to_owned(),
+                    })?;
+                Ok(((*name).to_owned(), value.unbind()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Outputs { values })
     }
 
     /// The output `name` converted to `T`.
@@ -320,19 +332,7 @@ impl Context {
             bind_inputs(py, &globals, inputs)?;
             let compiled = compiled(py, code, Mode::Exec)?;
             eval_code(py, &compiled, &globals)?;
-            let values = outputs
-                .iter()
-                .map(|name| {
-                    let value = globals
-                        .get_item(name)
-                        .map_err(|e| Error::from_pyerr(py, e))?
-                        .ok_or_else(|| Error::UndefinedVariable {
-                            name: (*name).to_owned(),
-                        })?;
-                    Ok(((*name).to_owned(), value.unbind()))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Outputs::new(values))
+            Outputs::read(&globals, outputs)
         })
     }
 

@@ -46,7 +46,16 @@ where
 /// Without one, every attach from a thread Python has never seen creates a thread state and
 /// destroys it again on release (hundreds of ns to µs each time); kept, an attach only takes the
 /// lock.
+#[inline]
 fn prepare_thread() -> Result<()> {
+    if PREPARED.get() {
+        return Ok(());
+    }
+    prepare_thread_slow()
+}
+
+#[cold]
+fn prepare_thread_slow() -> Result<()> {
     crate::interpreter::initialize()?;
     if EXITING.get() {
         return Err(crate::Error::Init(
@@ -73,6 +82,8 @@ fn prepare_thread() -> Result<()> {
         };
         *kept.borrow_mut() = Some(KeptState(tstate));
     });
+    // Python knows this thread now, for as long as it runs (until `KeptState::drop`).
+    PREPARED.set(!EXITING.get());
     Ok(())
 }
 
@@ -85,6 +96,7 @@ impl Drop for KeptState {
         // that joins this one while holding the GIL, so the state is handed to the next thread
         // that takes the GIL through python4r.
         EXITING.set(true);
+        PREPARED.set(false);
         let mut pending = EXITED.lock().unwrap_or_else(|e| e.into_inner());
         pending.push(SendPtr(self.0));
         EXITED_COUNT.store(pending.len(), Ordering::Release);
@@ -102,18 +114,24 @@ thread_local! {
     static KEPT: RefCell<Option<KeptState>> = const { RefCell::new(None) };
     /// Set when the thread's kept state was released: no python4r call may use it afterwards.
     static EXITING: Cell<bool> = const { Cell::new(false) };
+    /// Set once Python runs and knows this thread: later calls skip the checks.
+    static PREPARED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Frees the thread states of threads that have exited.
-///
+#[inline]
+fn free_exited_thread_states(py: Python<'_>) {
+    if EXITED_COUNT.load(Ordering::Acquire) != 0 {
+        free_thread_states(py);
+    }
+}
+
 /// A helper thread does it: on Python 3.12+, deleting a thread state clears the *calling*
 /// thread's `PyGILState` slot (CPython assumes a state is deleted by its own thread), which would
 /// make this thread's next `PyGILState_Release` a fatal error. The helper has a state of its own
 /// that never uses `PyGILState`.
-fn free_exited_thread_states(_py: Python<'_>) {
-    if EXITED_COUNT.load(Ordering::Acquire) == 0 {
-        return;
-    }
+#[cold]
+fn free_thread_states(_py: Python<'_>) {
     let states = std::mem::take(&mut *EXITED.lock().unwrap_or_else(|e| e.into_inner()));
     EXITED_COUNT.store(0, Ordering::Release);
     // SAFETY: we hold the GIL (`_py`), which PyInterpreterState_Get requires.

@@ -113,22 +113,7 @@ impl Job {
         if !self.setup_run {
             return self.context.exec_io(&self.code, inputs, outputs);
         }
-        crate::with_gil(|py| {
-            let returned = self.call_run(py, inputs)?;
-            let values = outputs
-                .iter()
-                .map(|name| {
-                    let value = returned
-                        .get_item(name)
-                        .map_err(|e| Error::from_pyerr(py, e))?
-                        .ok_or_else(|| Error::UndefinedVariable {
-                            name: (*name).to_owned(),
-                        })?;
-                    Ok(((*name).to_owned(), value.unbind()))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Outputs::new(values))
-        })
+        crate::with_gil(|py| Outputs::read(&self.call_run(py, inputs)?, outputs))
     }
 
     /// Runs the job with `inputs` and returns every output: in plain mode the context's

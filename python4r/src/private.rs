@@ -4,7 +4,7 @@ use pyo3::{Bound, PyAny};
 
 pub use crate::error::{Error, Result};
 pub use crate::gil::with_gil;
-pub use crate::pyfn::{Code, PyFunction, Spec, fail, output};
+pub use crate::pyfn::{Code, Outputs, PyFunction, Spec, fail, output};
 pub use pyo3::Python;
 
 use crate::convert::{FromPython, ToPython, ToPythonMut};

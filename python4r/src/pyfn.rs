@@ -5,6 +5,7 @@
 //! is parsed with Python's own `ast` module, so string contents, line and column numbers stay as
 //! written; line numbers are then shifted to the Rust (or `.py`) source.
 
+use pyo3::Borrowed;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -56,8 +57,13 @@ struct Compiled {
 }
 
 enum Body {
-    /// The body wrapped in a Python function taking the inputs and returning the outputs.
-    Function(Py<PyAny>),
+    /// The body wrapped in a Python function taking the inputs and returning the outputs: the
+    /// value of a single output, or a tuple of several.
+    Function {
+        function: Py<PyAny>,
+        /// What the function returns when its single output was never assigned.
+        missing: Option<Py<PyAny>>,
+    },
     /// The body's module code, with the interned input names and the `exec` builtin.
     Module {
         code: Py<PyAny>,
@@ -72,6 +78,9 @@ const HELPERS: &str = r#"
 import ast as _ast
 import sys as _sys
 import types as _types
+import os as _os
+
+MISSING = "<python4r: output not assigned " + _os.urandom(8).hex() + ">"
 
 def parse(text, filename, line, indented):
     source = "if True:\n" + text if indented else text
@@ -112,14 +121,19 @@ def make_function(module, inputs, outputs, filename, namespace):
     first = body[0].lineno if body else end
     load = lambda n: _ast.Name(id=n, ctx=_ast.Load())
     tail = []
-    if outputs:
-        def guarded(statement, handler):
-            return _ast.Try(
-                body=[statement],
-                handlers=[_ast.ExceptHandler(type=load("NameError"), name=None, body=[handler])],
-                orelse=[],
-                finalbody=[],
-            )
+    def guarded(statement, handler):
+        return _ast.Try(
+            body=[statement],
+            handlers=[_ast.ExceptHandler(type=load("NameError"), name=None, body=[handler])],
+            orelse=[],
+            finalbody=[],
+        )
+    if len(outputs) == 1:
+        # One output comes back as it is; a missing one as `missing`, a constant of this code
+        # object that no other code can produce.
+        tail.append(guarded(_ast.Return(value=load(outputs[0])), _ast.Pass()))
+        tail.append(_ast.Return(value=_ast.Constant(value=MISSING)))
+    elif outputs:
         values = _ast.Tuple(elts=[load(o) for o in outputs], ctx=_ast.Load())
         tail.append(guarded(_ast.Return(value=values), _ast.Pass()))
         for index, output in enumerate(outputs):
@@ -143,7 +157,8 @@ def make_function(module, inputs, outputs, filename, namespace):
     exec(code, namespace, scratch)
     made = scratch[name]
     made.__code__ = _requalify(made.__code__, name + ".<locals>.")
-    return made
+    missing = next((c for c in made.__code__.co_consts if type(c) is str and c == MISSING), None)
+    return made, missing
 "#;
 
 /// The helper functions, made once per process.
@@ -198,28 +213,37 @@ impl PyFunction {
     ///
     /// The first call (or the first after a failed `setup`) creates the namespace, runs `setup`
     /// and compiles the body; concurrent first calls wait for one of them to do it.
-    pub fn call<'py>(
-        &self,
-        py: Python<'py>,
-        args: &[&Bound<'py, PyAny>],
-    ) -> Result<Vec<Bound<'py, PyAny>>> {
+    ///
+    /// The returned [`Outputs`] and the dropped call state hold the only references this call
+    /// took to `args`: once `Outputs` is dropped, an argument's reference count tells whether
+    /// Python kept it (what `&mut Tensor` relies on).
+    pub fn call<'py>(&self, py: Python<'py>, args: &[&Bound<'py, PyAny>]) -> Result<Outputs<'py>> {
         let compiled = self.compiled.get_or_try_init(py, || self.compile(py))?;
         let err = |e| Error::from_pyerr(py, e);
         let outputs = self.spec.outputs;
         match &compiled.body {
-            Body::Function(function) => {
-                let args = PyTuple::new(py, args).map_err(err)?;
-                let returned = function.bind(py).call1(args).map_err(err)?;
+            Body::Function { function, missing } => {
+                let returned = vectorcall(py, function.bind(py), args).map_err(err)?;
                 if outputs.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(Outputs::None);
                 }
-                if let Ok(tuple) = returned.cast::<PyTuple>() {
-                    return Ok(tuple.iter().collect());
+                if let [output] = outputs {
+                    if missing.as_ref().is_some_and(|m| returned.is(m)) {
+                        return Err(Error::UndefinedVariable {
+                            name: (*output).to_owned(),
+                        });
+                    }
+                    return Ok(Outputs::One(returned));
                 }
-                let missing: usize = returned.extract().map_err(err)?;
-                Err(Error::UndefinedVariable {
-                    name: outputs.get(missing).copied().unwrap_or_default().to_owned(),
-                })
+                match returned.cast_into::<PyTuple>() {
+                    Ok(tuple) => Ok(Outputs::Tuple(tuple)),
+                    Err(returned) => {
+                        let missing: usize = returned.into_inner().extract().map_err(err)?;
+                        Err(Error::UndefinedVariable {
+                            name: outputs.get(missing).copied().unwrap_or_default().to_owned(),
+                        })
+                    }
+                }
             }
             Body::Module {
                 code,
@@ -245,7 +269,8 @@ impl PyFunction {
                                 name: (*text).to_owned(),
                             })
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>>>()
+                    .map(Outputs::Values)
             }
         }
     }
@@ -315,7 +340,12 @@ impl PyFunction {
                     &namespace,
                 ))
                 .map_err(err)?;
-            Body::Function(function.unbind())
+            let (function, missing): (Bound<'_, PyAny>, Option<Bound<'_, PyAny>>) =
+                function.extract().map_err(err)?;
+            Body::Function {
+                function: function.unbind(),
+                missing: missing.map(Bound::unbind),
+            }
         };
         Ok(Compiled {
             namespace: namespace.unbind(),
@@ -324,9 +354,65 @@ impl PyFunction {
     }
 }
 
+/// The output values of one call, in the order of [`Spec::outputs`].
+pub enum Outputs<'py> {
+    /// The function returns nothing.
+    None,
+    /// The value of the only output.
+    One(Bound<'py, PyAny>),
+    /// The tuple the body's function returned.
+    Tuple(Bound<'py, PyTuple>),
+    /// The values read from a module-frame body's namespace.
+    Values(Vec<Bound<'py, PyAny>>),
+}
+
 /// Output `index` of a call's outputs; the macro asks only for outputs the call returns.
-pub fn output<'a, 'py>(outputs: &'a [Bound<'py, PyAny>], index: usize) -> &'a Bound<'py, PyAny> {
-    &outputs[index]
+pub fn output<'a, 'py>(outputs: &'a Outputs<'py>, index: usize) -> Borrowed<'a, 'py, PyAny> {
+    match outputs {
+        Outputs::Tuple(tuple) => tuple
+            .get_borrowed_item(index)
+            .expect("the body's function returns one value per output"),
+        Outputs::One(value) => value.as_borrowed(),
+        Outputs::Values(values) => values[index].as_borrowed(),
+        Outputs::None => unreachable!("a function without outputs has none to read"),
+    }
+}
+
+/// Flag of a vectorcall argument count: slot `args[-1]` may be used by the callee (CPython's
+/// `PY_VECTORCALL_ARGUMENTS_OFFSET`, public only from 3.12).
+const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+
+/// Calls `function` with `args` by vectorcall: no argument tuple is built (a cached call then
+/// costs what a hand-written pyo3 call costs).
+fn vectorcall<'py>(
+    py: Python<'py>,
+    function: &Bound<'py, PyAny>,
+    args: &[&Bound<'py, PyAny>],
+) -> PyResult<Bound<'py, PyAny>> {
+    const ON_STACK: usize = 8;
+    let mut stack = [std::ptr::null_mut::<pyo3::ffi::PyObject>(); ON_STACK + 1];
+    let mut heap = Vec::new();
+    let slots = if args.len() <= ON_STACK {
+        &mut stack[..=args.len()]
+    } else {
+        heap.resize(args.len() + 1, std::ptr::null_mut());
+        &mut heap[..]
+    };
+    for (slot, arg) in slots[1..].iter_mut().zip(args) {
+        *slot = arg.as_ptr();
+    }
+    // SAFETY: the GIL is held (`py`); `slots[1..]` holds borrowed pointers to live objects
+    // (`args` outlives the call) and `slots[0]` is scratch space the callee may use, as
+    // ARGUMENTS_OFFSET promises. The result is a new reference or null with an exception set.
+    unsafe {
+        let result = pyo3::ffi::PyObject_Vectorcall(
+            function.as_ptr(),
+            slots.as_ptr().add(1),
+            args.len() | ARGUMENTS_OFFSET,
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(py, result)
+    }
 }
 
 /// Panics for a `#[py_exec]` function without a `Result` return whose Python code failed.

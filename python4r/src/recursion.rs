@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 const RESERVE: usize = 256 * 1024;
 
 /// `Err(RecursionError)` when the calling thread's stack is nearly exhausted.
+#[inline]
 pub(crate) fn check(py: Python<'_>) -> Result<()> {
     match remaining() {
         Some((left, size)) if left < RESERVE.min(size / 4) => Err(Error::from_pyerr(
@@ -32,6 +33,7 @@ pub(crate) fn check(py: Python<'_>) -> Result<()> {
 /// The bytes of stack left below the current frame, and the stack's size; `None` where
 /// unknown.
 #[cfg(target_os = "linux")]
+#[inline]
 fn remaining() -> Option<(usize, usize)> {
     use std::cell::Cell;
     thread_local! {

@@ -652,7 +652,14 @@ impl Tensor {
     /// Makes the storage unique and writable from Rust, copying (to C order) if it is shared.
     pub(crate) fn make_unique(&mut self) {
         self.snapshot = OnceLock::new();
-        if !self.is_uniquely_writable() {
+        // A broadcast view (stride 0 over more than one element) shows one memory location at
+        // several indices: writing it through numpy would change all of them at once.
+        let overlapping = self
+            .shape
+            .iter()
+            .zip(self.strides.iter())
+            .any(|(&n, &s)| n > 1 && s == 0);
+        if overlapping || !self.is_uniquely_writable() {
             *self = self.to_contiguous_copy();
         }
     }

@@ -102,8 +102,24 @@ fn wrap<'py>(t: &Tensor, py: Python<'py>, writable: bool) -> Result<Bound<'py, P
         },
     )
     .map_err(py_err(py))?;
-    let mut dims: Vec<npy_intp> = t.shape().iter().map(|&d| d as npy_intp).collect();
-    let mut strides: Vec<npy_intp> = t.strides().iter().map(|&s| s as npy_intp).collect();
+    // Most tensors have few dimensions: describe them without allocating.
+    const ON_STACK: usize = 8;
+    let (mut dims_stack, mut strides_stack) =
+        ([0 as npy_intp; ON_STACK], [0 as npy_intp; ON_STACK]);
+    let (mut dims_heap, mut strides_heap) = (Vec::new(), Vec::new());
+    let (dims, strides) = if t.ndim() <= ON_STACK {
+        (&mut dims_stack[..t.ndim()], &mut strides_stack[..t.ndim()])
+    } else {
+        dims_heap.resize(t.ndim(), 0);
+        strides_heap.resize(t.ndim(), 0);
+        (&mut dims_heap[..], &mut strides_heap[..])
+    };
+    for (dim, &d) in dims.iter_mut().zip(t.shape()) {
+        *dim = d as npy_intp;
+    }
+    for (stride, &s) in strides.iter_mut().zip(t.strides()) {
+        *stride = s as npy_intp;
+    }
     let flags = if writable { NPY_ARRAY_WRITEABLE } else { 0 };
     // SAFETY: numpy is imported (`ready`). The dims and strides describe exactly the tensor's
     // elements, which lie in memory that `t.storage()` keeps alive; `base` holds that storage
@@ -169,15 +185,27 @@ fn dtype_of(descr: &Bound<'_, PyArrayDescr>) -> Option<DType> {
 }
 
 /// The Rust storage behind `arr`, if it is (a numpy view of) an array python4r exported.
+///
+/// Follows the arrays' `base` pointers directly (numpy's `PyArray_BASE`): an attribute look-up
+/// per link would cost more than the rest of a small call.
 fn exported_storage(arr: &Bound<'_, PyAny>) -> Option<Arc<Storage>> {
-    let mut cur = arr.clone();
+    let py = arr.py();
+    let mut cur = arr.as_ptr();
     loop {
-        let base = cur.getattr("base").ok()?;
-        if let Ok(owner) = base.cast::<TensorStorage>() {
-            return Some(Arc::clone(&owner.get().storage));
-        }
-        if !base.is_instance_of::<PyUntypedArray>() {
+        // SAFETY: `cur` is `arr` or a base of it: `arr` (alive for this call) holds a strong
+        // reference to its base, which holds its own, and so on; nothing here runs Python code
+        // that could change a base. The GIL is held (`py`).
+        let array = unsafe { Borrowed::from_ptr(py, cur) };
+        let array = array.cast::<PyUntypedArray>().ok()?;
+        // SAFETY: `array` is a live ndarray; reading its base is what PyArray_BASE does.
+        let base = unsafe { (*array.as_array_ptr()).fields.base };
+        if base.is_null() {
             return None;
+        }
+        // SAFETY: a non-null base is a live object the array holds a reference to.
+        let base_obj = unsafe { Borrowed::from_ptr(py, base) };
+        if let Ok(owner) = base_obj.cast::<TensorStorage>() {
+            return Some(Arc::clone(&owner.get().storage));
         }
         cur = base;
     }

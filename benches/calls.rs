@@ -1,0 +1,184 @@
+//! Call cost of `#[py_exec]` functions against the alternatives, in one run (issue 5, 1–4):
+//! call overhead on 1,024 f64, a trivial call, zero-copy identity on 16 and 10^8 f32 in both
+//! directions, and `double` on 10^7 f32 against numpy timed inside Python.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{HandWritten, Python4j, PythonLoop, double, identity, inc, python_array, timed};
+use criterion::{BenchmarkId, Criterion, criterion_group};
+use python4r::Tensor;
+use python4r::numpy::PyArrayMethods;
+
+const SMALL: usize = 1024;
+
+fn call_overhead(c: &mut Criterion) {
+    let values: Vec<f64> = (0..SMALL).map(|i| i as f64).collect();
+    let tensor = Tensor::from_vec(values.clone(), &[SMALL]).unwrap();
+    let array = python4r::ndarray::Array1::from(values);
+    let hand = HandWritten::new("arr", "result = arr * 2.0");
+    let python4j = Python4j::new("result = arr * 2.0");
+    let floor = PythonLoop::new(
+        "def double(arr):\n    result = arr * 2.0\n    return result",
+        "double(arr)",
+    );
+    python4r::with_gil(|py| {
+        floor.bind(py, "arr", tensor.to_numpy(py)?);
+        Ok(())
+    })
+    .unwrap();
+    // The same answer from each.
+    let expected: Vec<f64> = (0..SMALL).map(|i| 2.0 * i as f64).collect();
+    assert_eq!(double(&tensor).to_vec::<f64>().unwrap(), expected);
+    python4r::with_gil(|py| {
+        assert_eq!(hand.double(&array).bind(py).to_vec().unwrap(), expected);
+        assert_eq!(python4j.double(&array).bind(py).to_vec().unwrap(), expected);
+        Ok(())
+    })
+    .unwrap();
+
+    let mut group = c.benchmark_group("double_1024_f64");
+    group.bench_function("python4r", |b| b.iter(|| double(black_box(&tensor))));
+    group.bench_function("hand_written_pyo3", |b| {
+        b.iter(|| hand.double(black_box(&array)))
+    });
+    group.bench_function("python4j_way", |b| {
+        b.iter(|| python4j.double(black_box(&array)))
+    });
+    group.bench_function("python_calls_python", |b| {
+        b.iter_custom(|iters| floor.time(iters))
+    });
+    group.finish();
+}
+
+fn trivial_call(c: &mut Criterion) {
+    let hand = HandWritten::new("x", "result = x + 1");
+    let python4j = Python4j::new("result = x + 1");
+    let floor = PythonLoop::new(
+        "def inc(x):\n    result = x + 1\n    return result",
+        "inc(41)",
+    );
+    assert_eq!((inc(41), hand.inc(41), python4j.inc(41)), (42, 42, 42));
+
+    let mut group = c.benchmark_group("inc_i64");
+    group.bench_function("python4r", |b| b.iter(|| inc(black_box(41))));
+    group.bench_function("hand_written_pyo3", |b| b.iter(|| hand.inc(black_box(41))));
+    group.bench_function("python4j_way", |b| b.iter(|| python4j.inc(black_box(41))));
+    group.bench_function("python_calls_python", |b| {
+        b.iter_custom(|iters| floor.time(iters))
+    });
+    group.finish();
+}
+
+fn zero_copy(c: &mut Criterion) {
+    // 10^8 f32 is 400 MB: only when benchmarking, not in `cargo test --benches`' single pass.
+    let sizes: &[usize] = if common::bench_mode() {
+        &[16, 100_000_000]
+    } else {
+        &[16]
+    };
+    let mut group = c.benchmark_group("identity_f32");
+    for &n in sizes {
+        let tensor = Tensor::from_vec(vec![1.0f32; n], &[n]).unwrap();
+        let back = identity(&tensor);
+        assert!(back.shares_storage(&tensor) && back.data_ptr() == tensor.data_ptr());
+        drop(back);
+        group.bench_with_input(BenchmarkId::new("rust_to_python", n), &tensor, |b, t| {
+            b.iter(|| identity(black_box(t)))
+        });
+        drop(tensor);
+
+        let first = python_array(n);
+        assert_eq!(
+            python_array(n).data_ptr(),
+            first.data_ptr(),
+            "the same array"
+        );
+        group.bench_with_input(BenchmarkId::new("python_to_rust", n), &n, |b, &n| {
+            b.iter(|| python_array(black_box(n)))
+        });
+        drop(first);
+        common::forget_python_arrays();
+    }
+    group.finish();
+}
+
+fn large_work(c: &mut Criterion) {
+    const N: usize = 10_000_000;
+    let n = if common::bench_mode() { N } else { 1000 };
+    let tensor = Tensor::from_vec((0..n).map(|i| (i % 1000) as f32).collect(), &[n]).unwrap();
+    let numpy = PythonLoop::new("", "arr * 2.0");
+    python4r::with_gil(|py| {
+        numpy.bind(py, "arr", tensor.to_numpy(py)?);
+        Ok(())
+    })
+    .unwrap();
+    let doubled = double(&tensor);
+    assert_eq!(doubled.dtype(), python4r::DType::Float32);
+    drop(doubled);
+
+    let mut group = c.benchmark_group("double_1e7_f32");
+    group.sample_size(30);
+    group.bench_function("python4r", |b| {
+        b.iter_custom(|iters| timed(iters, || drop(black_box(double(&tensor)))))
+    });
+    group.bench_function("numpy_in_python", |b| {
+        b.iter_custom(|iters| numpy.time(iters))
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = call_overhead, trivial_call, zero_copy, large_work
+}
+/// `double` on 10^7 f32 and numpy in Python, alternating in rounds: on a shared machine the
+/// load changes over the seconds one criterion benchmark takes, and alternating exposes both to
+/// it alike. Prints the best round of each as a JSON line for `scripts/bench.sh`.
+fn paired_large_work() {
+    const N: usize = 10_000_000;
+    const ROUNDS: usize = 40;
+    const ITERS: u64 = 5;
+    let tensor = Tensor::from_vec((0..N).map(|i| (i % 1000) as f32).collect(), &[N]).unwrap();
+    let numpy = PythonLoop::new("", "arr * 2.0");
+    python4r::with_gil(|py| {
+        numpy.bind(py, "arr", tensor.to_numpy(py)?);
+        Ok(())
+    })
+    .unwrap();
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = timed(ITERS, || drop(black_box(double(&tensor))));
+        mine.push(t.as_nanos() as f64 / ITERS as f64);
+        theirs.push(numpy.time(ITERS).as_nanos() as f64 / ITERS as f64);
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{{\"paired_double_1e7_f32\": {{\"python4r_best_ns\": {:.0}, \"numpy_best_ns\": {:.0}, \"python4r_median_ns\": {:.0}, \"numpy_median_ns\": {:.0}}}}}",
+        best(&mine),
+        best(&theirs),
+        median(&mut mine),
+        median(&mut theirs)
+    );
+}
+
+fn main() {
+    benches();
+    if common::bench_mode() {
+        paired_large_work();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# Runs python4r's benchmarks (issue 5) and writes BENCHMARKS.md: machine, commands, figures and
+# the ratios the targets are stated in, all from this one run.
+#
+#   scripts/bench.sh            # everything (about 15 minutes on 2 cores)
+#   QUICK=1 scripts/bench.sh    # shorter criterion runs, no cold build (a smoke test)
+#   REPORT=1 scripts/bench.sh   # only rewrite BENCHMARKS.md from the last run's results
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=target/bench-results
+mkdir -p "$OUT"
+
+# numpy's OpenBLAS runs slower kernels with these set; the benchmarks compare against numpy, so
+# they run without them (in this process only: tests and CI keep them).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+
+if [ -n "${QUICK:-}" ]; then
+  CRITERION=(--warm-up-time 1 --measurement-time 1)
+else
+  CRITERION=(--warm-up-time 2 --measurement-time 5)
+fi
+
+if [ -z "${REPORT:-}" ]; then
+echo "== criterion: calls (1-4)"
+rm -rf target/criterion
+cargo bench --locked --bench calls -- "${CRITERION[@]}" | tee "$OUT/calls.txt"
+echo "== criterion: threads (5)"
+cargo bench --locked --bench threads -- "${CRITERION[@]}" | tee "$OUT/threads.txt"
+echo "== zero copy peak memory (3), one process per case"
+cargo bench --locked --bench zero_copy | tee "$OUT/zero_copy.txt"
+grep '^{' "$OUT/zero_copy.txt" > "$OUT/zero_copy.jsonl"
+
+echo "== compile time (6)"
+# Two generated crates, 100 functions each: #[py_exec] bodies and plain Rust bodies. Each is
+# built once (dependencies), then rebuilt after an edit of its lib.rs (debug, incremental).
+GEN=target/bench-compile
+mkdir -p "$GEN"
+for kind in py_exec plain; do
+  mkdir -p "$GEN/$kind/src"
+  cat > "$GEN/$kind/Cargo.toml" <<TOML
+[package]
+name = "bench-$kind"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+python4r = { path = "$ROOT/python4r" }
+
+[workspace]
+TOML
+  cp Cargo.lock "$GEN/$kind/Cargo.lock"
+  python3 - "$kind" "$GEN/$kind/src/lib.rs" <<'PY'
+import sys
+kind, path = sys.argv[1], sys.argv[2]
+bodies = [
+    ("x: i64, y: i64", "i64", "result = x * {i} + y", "x * {i} + y"),
+    ("x: f64, scale: f64", "f64", "result = (x + {i}) * scale", "(x + {i}.0) * scale"),
+    ("items: &Vec<i64>", "i64", "result = sum(v * {i} for v in items)", "items.iter().map(|v| v * {i}).sum()"),
+    ("text: &str", "String", "result = text.upper() + '{i}'", "text.to_uppercase() + \"{i}\""),
+]
+lines = ["//! Generated: 100 functions for the compile-time benchmark.", "#![allow(clippy::all)]"]
+if kind == "py_exec":
+    lines.append("use python4r::py_exec;")
+for i in range(100):
+    params, ret, code, rust = bodies[i % len(bodies)]
+    if kind == "py_exec":
+        lines.append(f'#[py_exec(code = "{code.format(i=i)}")]')
+        lines.append(f"pub fn f{i}({params}) -> {ret};")
+    else:
+        lines.append(f"pub fn f{i}({params}) -> {ret} {{ {rust.format(i=i)} }}")
+open(path, "w").write("\n".join(lines) + "\n// edit 0\n")
+PY
+done
+export CARGO_TARGET_DIR="$ROOT/$GEN/target"
+for kind in py_exec plain; do
+  (cd "$GEN/$kind" && cargo build --quiet)
+done
+: > "$OUT/compile.txt"
+for round in 1 2 3; do
+  for kind in py_exec plain; do
+    sed -i "s|^// edit .*|// edit $round|" "$GEN/$kind/src/lib.rs"
+    start=$EPOCHREALTIME
+    (cd "$GEN/$kind" && cargo build --quiet)
+    echo "$kind $(awk "BEGIN { print $EPOCHREALTIME - $start }")" | tee -a "$OUT/compile.txt"
+  done
+done
+for kind in py_exec plain; do
+  (cd "$GEN/$kind" && cargo clean --quiet -p "bench-$kind")
+  start=$EPOCHREALTIME
+  (cd "$GEN/$kind" && cargo build --quiet)
+  echo "${kind}_crate_from_scratch $(awk "BEGIN { print $EPOCHREALTIME - $start }")" | tee -a "$OUT/compile.txt"
+done
+unset CARGO_TARGET_DIR
+if [ -z "${QUICK:-}" ]; then
+  echo "== cold workspace build (debug)"
+  rm -rf target/bench-cold
+  start=$EPOCHREALTIME
+  CARGO_TARGET_DIR=target/bench-cold cargo build --quiet --locked --workspace
+  echo "cold $(awk "BEGIN { print $EPOCHREALTIME - $start }")" | tee -a "$OUT/compile.txt"
+  rm -rf target/bench-cold
+fi
+
+fi
+
+echo "== BENCHMARKS.md"
+COMMAND="scripts/bench.sh${QUICK:+ (QUICK=1)}" STAMP="$(date -u -r "$OUT/compile.txt" '+%Y-%m-%d %H:%M UTC')" python3 - "$OUT" > BENCHMARKS.md <<'PY'
+import json, os, platform, statistics, subprocess, sys
+
+out = sys.argv[1]
+
+NOTES = """
+## How each figure is made
+
+- **python4r**: the `#[py_exec]` functions in `benches/common/mod.rs`, called from Rust without the
+  GIL held (each call attaches, as an application's call would).
+- **hand-written pyo3**: the body compiled once into a Python function (`def f(x): ...`), called
+  with pyo3's `call1` (vectorcall, no argument tuple), result extracted (`i64`) or kept as a
+  `Py<PyArray1<f64>>` without a copy; the input array is lent with rust-numpy's
+  `PyArray1::borrow_from_array` and no keeper object (the fastest possible lending, unsafe if the
+  function kept the array: python4r's lending is safe, with a keeper that holds the storage).
+- **python4j way**: every call compiles the code string and runs it in a fresh globals dict.
+- **Python calls Python**: the same function called in a Python `for` loop, timed by Python
+  (`time.perf_counter_ns`) inside the embedded interpreter: the floor.
+- **zero copy**: `result = arr` on a Rust-owned tensor (Rust to Python and back) and on an array
+  Python made and keeps (Python to Rust); times from criterion, peak memory (`VmHWM`) from a fresh
+  process per case (`benches/zero_copy.rs`), after Python, numpy and the functions are warm and the
+  data exists, over 35,000 calls.
+- **threads**: N scoped threads started together, each making the same number of calls; the figure
+  is wall time over all calls. A Rust thread is one Python has never seen: python4r gives it a
+  Python thread state at its first call and keeps it until the thread exits; plain pyo3 creates and
+  destroys one around every call.
+- **compile time**: two generated crates (`target/bench-compile/`), 100 functions each with four
+  kinds of signatures (ints, floats, `&Vec<i64>`, `&str`), as `#[py_exec]` or as plain Rust; debug
+  build, rebuilt after an edit of `lib.rs` (incremental), median of 3 rounds.
+
+## What was optimised, and what remains
+
+- Calls go through vectorcall with the arguments on the stack (no argument tuple); a single
+  output is returned as itself (no result tuple, no `Vec`; a missing output comes back as a
+  private sentinel constant); a thread that is ready (Python running, thread state kept) skips
+  every check but one thread-local flag. `inc` went from 2.4x to 1.1-1.2x the hand-written call.
+- The NumPy bridge follows array bases through numpy's struct field (`PyArray_BASE`) rather than a
+  `getattr("base")` per link, and describes shapes and strides on the stack: `double` on 1,024 f64
+  went from 1.27x to 1.14-1.25x (it varies from run to run on this machine).
+- **Target 1 (<= 1.10x) is not met**: the rest of the gap is the `Tensor` a call returns. Turning
+  numpy's result into a `Tensor` allocates four small Rust objects (its shape `Vec`, its strides
+  `Vec`, the boxed owner and the `Arc<Storage>`), and lending the input creates the keeper object
+  (`TensorStorage`) that makes lending safe; callgrind counts about 11,700 instructions per call
+  against 9,200, of which about 1,700 are in glibc's malloc/free (these small allocations next to
+  numpy's 8 KB result buffer make glibc consolidate its fast bins on every call) and about 1,000 in
+  the conversions themselves. The hand-written baseline keeps numpy's array (`Py<PyArray1<f64>>`)
+  and lends without a keeper, so it pays neither. Closing it needs inline shape/strides in `Tensor`
+  (a small-vector) and an inline Python owner in `Storage` (`tensor/mod.rs`, `tensor/storage.rs`).
+- Target 4 is judged on alternating rounds: criterion's medians run python4r and numpy one after
+  the other, and on this shared 2-core machine the load changes between them by more than the 5 %
+  the target allows (repeated criterion runs of the same code gave 1.01x and 1.11x).
+- Target 6 is met for the incremental rebuild it names. Building the generated crate from scratch
+  costs more per function (about 9 ms): each `#[py_exec]` body instantiates the generic conversion
+  and call code for its signature, which the plain function does not have (how the cost splits
+  between the proc-macro and code generation is not measured yet: `cargo build --timings` and
+  rustc's self-profile would tell).
+"""
+
+def run(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        return "?"
+
+def ns(path):
+    with open(f"target/criterion/{path}/new/estimates.json") as f:
+        return json.load(f)["median"]["point_estimate"]
+
+def fmt(x):
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} ms"
+    if x >= 1e3:
+        return f"{x / 1e3:.2f} µs"
+    return f"{x:.0f} ns"
+
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+numpy_info = run("python3", "-c", "import numpy, sys; print(f'Python {sys.version.split()[0]}, numpy {numpy.__version__}')")
+blas = run("python3", "-c", "from threadpoolctl import threadpool_info as t; print(', '.join(sorted({i.get('internal_api', '?') + ' ' + str(i.get('architecture', '')) for i in t()})))")
+if blas == "?":
+    blas = "not reported (threadpoolctl is not installed)"
+
+d = {g: {k: ns(f"{g}/{k}") for k in ("python4r", "hand_written_pyo3", "python4j_way", "python_calls_python")}
+     for g in ("double_1024_f64", "inc_i64")}
+large = {k: ns(f"double_1e7_f32/{k}") for k in ("python4r", "numpy_in_python")}
+ident = {}
+for direction in ("rust_to_python", "python_to_rust"):
+    for n in ("16", "100000000"):
+        try:
+            ident[(direction, n)] = ns(f"identity_f32/{direction}/{n}")
+        except FileNotFoundError:
+            pass
+kinds = {k: ns(f"inc_thread_kind/{k}") for k in
+         ("python4r_main_thread", "python4r_unseen_thread", "hand_written_pyo3_main_thread", "hand_written_pyo3_unseen_thread")}
+threads = {(who, t): ns(f"inc_threads/{who}/{t}") for who in ("python4r", "hand_written_pyo3") for t in (1, 2, 4, 8)}
+memory = [json.loads(l) for l in open(f"{out}/zero_copy.jsonl")]
+compile_times = {}
+for line in open(f"{out}/compile.txt"):
+    kind, secs = line.split()
+    compile_times.setdefault(kind, []).append(float(secs))
+
+rows = []
+def row(n, what, mine, other, ratio, target, ok):
+    rows.append(f"| {n} | {what} | {mine} | {other} | {ratio} | {target} | {'met' if ok else '**missed**'} |")
+
+r = d["double_1024_f64"]
+row(1, "`double`, 1,024 f64: python4r / hand-written pyo3", fmt(r["python4r"]), fmt(r["hand_written_pyo3"]),
+    f"{r['python4r'] / r['hand_written_pyo3']:.2f}×", "≤ 1.10×", r["python4r"] / r["hand_written_pyo3"] <= 1.10)
+row(1, "`double`: python4j way / python4r", fmt(r["python4j_way"]), fmt(r["python4r"]),
+    f"{r['python4j_way'] / r['python4r']:.1f}×", "≥ 5×", r["python4j_way"] / r["python4r"] >= 5)
+r = d["inc_i64"]
+row(2, "`inc`: python4r / hand-written cached pyo3 call", fmt(r["python4r"]), fmt(r["hand_written_pyo3"]),
+    f"{r['python4r'] / r['hand_written_pyo3']:.2f}×", "≤ 1.5×", r["python4r"] / r["hand_written_pyo3"] <= 1.5)
+row(2, "`inc`: python4j way / python4r", fmt(r["python4j_way"]), fmt(r["python4r"]),
+    f"{r['python4j_way'] / r['python4r']:.0f}×", "≥ 30×", r["python4j_way"] / r["python4r"] >= 30)
+for direction in ("rust_to_python", "python_to_rust"):
+    small, big = ident.get((direction, "16")), ident.get((direction, "100000000"))
+    if small and big:
+        row(3, f"identity {direction.replace('_', ' ')}: 10^8 / 16 f32", fmt(big), fmt(small),
+            f"{big / small:.2f}×", "≤ 1.5×", big / small <= 1.5)
+for m in memory:
+    if m["elements"] == 100_000_000:
+        grow = (m["peak_after_calls_kib"] - m["peak_with_data_kib"]) / 1024
+        row(3, f"identity {m['direction'].replace('_', ' ')}, 10^8 f32: peak memory growth over the 400 MB data",
+            f"{grow:.1f} MB", "", "", "≤ 8 MB", grow <= 8)
+paired = next((json.loads(l)["paired_double_1e7_f32"] for l in open(f"{out}/calls.txt") if l.startswith('{"paired')), None)
+if paired:
+    ratio = paired["python4r_best_ns"] / paired["numpy_best_ns"]
+    row(4, "`double`, 10^7 f32: python4r / `arr * 2.0` in Python (alternating rounds, best of 40)",
+        fmt(paired["python4r_best_ns"]), fmt(paired["numpy_best_ns"]), f"{ratio:.3f}×", "≤ 1.05×", ratio <= 1.05)
+row(4, "`double`, 10^7 f32: the same, criterion medians (one after the other)", fmt(large["python4r"]), fmt(large["numpy_in_python"]),
+    f"{large['python4r'] / large['numpy_in_python']:.3f}×", "≤ 1.05×", large["python4r"] / large["numpy_in_python"] <= 1.05)
+k = kinds
+row(5, "`inc` from a thread Python never saw / from the main thread (python4r)", fmt(k["python4r_unseen_thread"]),
+    fmt(k["python4r_main_thread"]), f"{k['python4r_unseen_thread'] / k['python4r_main_thread']:.2f}×", "≤ 2×",
+    k["python4r_unseen_thread"] / k["python4r_main_thread"] <= 2)
+t8 = threads[("python4r", 8)], threads[("hand_written_pyo3", 8)]
+row(5, "8 threads: throughput python4r / hand-written pyo3", f"{1e3 / t8[0]:.1f} M calls/s", f"{1e3 / t8[1]:.2f} M calls/s",
+    f"{t8[1] / t8[0]:.1f}×", "≥ 1×", t8[1] / t8[0] >= 1)
+pe, pl = statistics.median(compile_times["py_exec"]), statistics.median(compile_times["plain"])
+per_fn = (pe - pl) / 100 * 1000
+row(6, "incremental debug rebuild, 100 `#[py_exec]` vs 100 plain fns: cost per `#[py_exec]` fn",
+    f"{per_fn:.1f} ms", "", f"{pe:.2f} s vs {pl:.2f} s", "≤ 5 ms", per_fn <= 5)
+
+print("# Benchmarks")
+print()
+print(f"Written by `{os.environ.get('COMMAND', 'scripts/bench.sh')}` on {os.environ.get('STAMP', '?')}, "
+      f"commit `{run('git', 'rev-parse', '--short', 'HEAD')}`. Every ratio compares figures from this one run.")
+print()
+print("## Machine")
+print()
+print(f"- {cpu}, {os.cpu_count()} cores, {int(mem) / 1024 / 1024:.0f} GiB, {platform.system()} {platform.release()}")
+print(f"- {run('rustc', '--version')}; {numpy_info}; BLAS: {blas}")
+print("- Shared machine: other builds may run at the same time, so single figures are noisy; the ratios")
+print("  come from the same run, and instruction counts (`valgrind --tool=callgrind`) explain differences.")
+print()
+print("## Summary")
+print()
+print("| # | measurement | python4r | against | ratio | target | |")
+print("|---|---|---|---|---|---|---|")
+print("\n".join(rows))
+print()
+print("## All figures (criterion medians)")
+print()
+print("| benchmark | python4r | hand-written pyo3 | python4j way | Python calls Python |")
+print("|---|---|---|---|---|")
+for g, label in (("double_1024_f64", "`double`, 1,024 f64"), ("inc_i64", "`inc`, i64")):
+    r = d[g]
+    print(f"| {label} | {fmt(r['python4r'])} | {fmt(r['hand_written_pyo3'])} | {fmt(r['python4j_way'])} | {fmt(r['python_calls_python'])} |")
+print()
+print("| zero copy, `result = arr` | time per call | peak RSS with the data | peak RSS after 35,000 calls |")
+print("|---|---|---|---|")
+for m in memory:
+    crit = ident.get((m["direction"], str(m["elements"])))
+    print(f"| {m['direction'].replace('_', ' ')}, {m['elements']:,} f32 | {fmt(crit) if crit else '?'} (fresh process: {m['ns_per_call']:.0f} ns) "
+          f"| {m['peak_with_data_kib'] / 1024:.1f} MB | {m['peak_after_calls_kib'] / 1024:.1f} MB |")
+print()
+print(f"`double` on 10^7 f32: python4r {fmt(large['python4r'])}, `arr * 2.0` timed in Python {fmt(large['numpy_in_python'])}.")
+print()
+print("| threads calling `inc` | python4r per call | hand-written pyo3 per call | python4r throughput vs its 1 thread |")
+print("|---|---|---|---|")
+for t in (1, 2, 4, 8):
+    p, h = threads[("python4r", t)], threads[("hand_written_pyo3", t)]
+    print(f"| {t} | {fmt(p)} | {fmt(h)} | {threads[('python4r', 1)] / p:.2f}× |")
+print()
+print(f"`inc` per call, python4r: main thread {fmt(k['python4r_main_thread'])}, a thread Python never saw "
+      f"{fmt(k['python4r_unseen_thread'])}; hand-written pyo3: main thread {fmt(k['hand_written_pyo3_main_thread'])}, "
+      f"a thread Python never saw {fmt(k['hand_written_pyo3_unseen_thread'])} (pyo3 creates and destroys a thread state per call).")
+print()
+print("Compile time (seconds, debug, incremental rebuild after editing the generated `lib.rs`; 3 rounds): "
+      + "; ".join(f"{kind}: {', '.join(f'{x:.2f}' for x in xs)}" for kind, xs in compile_times.items()) + ".")
+print()
+scratch = {k: compile_times.get(f"{k}_crate_from_scratch", [0])[0] for k in ("py_exec", "plain")}
+print(f"The same crates built from scratch (their dependencies already built): py_exec {scratch['py_exec']:.2f} s, "
+      f"plain {scratch['plain']:.2f} s, {(scratch['py_exec'] - scratch['plain']) * 10:.1f} ms per `#[py_exec]` function."
+      + (f" Cold debug build of the whole workspace: {compile_times['cold'][0]:.0f} s." if "cold" in compile_times else ""))
+print(NOTES)
+PY
+cat BENCHMARKS.md
