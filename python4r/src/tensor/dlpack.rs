@@ -532,8 +532,8 @@ impl Tensor {
             }
             let dtype = from_dl_dtype(dl.dtype)?;
             let ndim = usize::try_from(dl.ndim).unwrap_or(0);
-            let shape: Vec<usize> = if ndim == 0 {
-                Vec::new()
+            let shape: super::Dims<usize> = if ndim == 0 {
+                super::Dims::new()
             } else {
                 std::slice::from_raw_parts(dl.shape, ndim)
                     .iter()
@@ -541,7 +541,7 @@ impl Tensor {
                     .collect()
             };
             let size = dtype.size() as isize;
-            let strides: Vec<isize> = if dl.strides.is_null() || ndim == 0 {
+            let strides: super::Dims<isize> = if dl.strides.is_null() || ndim == 0 {
                 super::c_strides(&shape, dtype.size())
             } else {
                 std::slice::from_raw_parts(dl.strides, ndim)
@@ -552,7 +552,8 @@ impl Tensor {
             let data = dl.data.cast::<u8>().wrapping_add(dl.byte_offset as usize);
             let read_only = flags & FLAG_READ_ONLY != 0;
             let ptr = NonNull::new(data).unwrap_or(NonNull::dangling());
-            let storage = Storage::foreign(ptr, Box::new(owner), read_only, !read_only);
+            let owner: super::storage::ForeignOwner = Box::new(owner);
+            let storage = Storage::foreign(ptr, owner, read_only, !read_only);
             Ok(Tensor::from_parts(
                 Arc::new(storage),
                 dtype,

@@ -186,14 +186,18 @@ pub(crate) use with_element_type;
 pub struct Tensor {
     storage: Arc<Storage>,
     dtype: DType,
-    shape: Vec<usize>,
+    shape: Dims<usize>,
     /// Byte strides.
-    strides: Vec<isize>,
+    strides: Dims<isize>,
     /// Byte offset of the first element from the storage pointer.
     offset: isize,
     /// A private copy that `as_slice` hands out when Python may write the shared memory.
     snapshot: OnceLock<Arc<Storage>>,
 }
+
+/// Shape or strides: inline up to four dimensions, so that making a tensor (one from numpy on
+/// every call, say) allocates no more than it must.
+pub(crate) type Dims<T> = smallvec::SmallVec<[T; 4]>;
 
 /// Number of elements of `shape`, or an error if it (or its size in bytes) overflows `isize`.
 pub(crate) fn element_count(shape: &[usize], itemsize: usize) -> Result<usize> {
@@ -211,8 +215,8 @@ pub(crate) fn element_count(shape: &[usize], itemsize: usize) -> Result<usize> {
 }
 
 /// Row-major (C order) byte strides of `shape`.
-pub(crate) fn c_strides(shape: &[usize], itemsize: usize) -> Vec<isize> {
-    let mut strides = vec![0isize; shape.len()];
+pub(crate) fn c_strides(shape: &[usize], itemsize: usize) -> Dims<isize> {
+    let mut strides: Dims<isize> = smallvec::smallvec![0isize; shape.len()];
     let mut acc = itemsize as isize;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
@@ -333,7 +337,7 @@ impl Tensor {
         Tensor {
             storage,
             dtype,
-            shape: shape.to_vec(),
+            shape: Dims::from_slice(shape),
             strides: c_strides(shape, dtype.size()),
             offset: 0,
             snapshot: OnceLock::new(),
@@ -348,8 +352,8 @@ impl Tensor {
     pub(crate) unsafe fn from_parts(
         storage: Arc<Storage>,
         dtype: DType,
-        shape: Vec<usize>,
-        strides: Vec<isize>,
+        shape: Dims<usize>,
+        strides: Dims<isize>,
         offset: isize,
     ) -> Tensor {
         debug_assert_eq!(shape.len(), strides.len());
@@ -839,7 +843,7 @@ impl Tensor {
         }
         element_count(shape, self.dtype.size())?;
         let lead = shape.len() - self.ndim();
-        let mut strides = vec![0isize; shape.len()];
+        let mut strides: Dims<isize> = smallvec::smallvec![0isize; shape.len()];
         for (k, &d) in shape.iter().enumerate().skip(lead) {
             let (od, os) = (self.shape[k - lead], self.strides[k - lead]);
             strides[k] = if od == d {
@@ -851,7 +855,7 @@ impl Tensor {
             };
         }
         let mut t = self.clone();
-        t.shape = shape.to_vec();
+        t.shape = Dims::from_slice(shape);
         t.strides = strides;
         t.snapshot = OnceLock::new();
         Ok(t)
@@ -900,7 +904,7 @@ impl Tensor {
         }
         let mut t = self.to_contiguous();
         t.strides = c_strides(shape, self.dtype.size());
-        t.shape = shape.to_vec();
+        t.shape = Dims::from_slice(shape);
         t.snapshot = OnceLock::new();
         Ok(t)
     }

@@ -23,8 +23,8 @@ use crate::{Error, Result};
 impl<T: Element, D: Dimension> From<Array<T, D>> for Tensor {
     fn from(array: Array<T, D>) -> Tensor {
         let size = size_of::<T>() as isize;
-        let shape = array.shape().to_vec();
-        let strides = array.strides().iter().map(|&s| s * size).collect();
+        let shape = super::Dims::from_slice(array.shape());
+        let strides: super::Dims<isize> = array.strides().iter().map(|&s| s * size).collect();
         let (data, offset) = array.into_raw_vec_and_offset();
         let offset = offset.unwrap_or(0) as isize * size;
         // SAFETY: an owned ndarray array's elements all lie inside its `Vec`, at `offset` plus

@@ -13,7 +13,6 @@ use pyo3::prelude::*;
 use pyo3::{Borrowed, IntoPyObject};
 
 use super::dlpack::install_gil_lock;
-use super::storage::ForeignOwner;
 use super::{DType, Storage, Tensor};
 use crate::config::Bf16Mode;
 use crate::{Error, Result, ToPythonMut};
@@ -442,8 +441,8 @@ impl Tensor {
         // pointer and flags is what numpy's own PyArray_DATA / PyArray_FLAGS macros do.
         let (data, flags) = unsafe { ((*raw).fields.data.cast::<u8>(), (*raw).fields.flags) };
         let writable = flags & NPY_ARRAY_WRITEABLE != 0;
-        let shape = arr.shape().to_vec();
-        let strides = arr.strides().to_vec();
+        let shape = super::Dims::from_slice(arr.shape());
+        let strides = super::Dims::from_slice(arr.strides());
         if let Some(storage) = exported_storage(arr.as_any()) {
             let offset = (data as isize).wrapping_sub(storage.ptr() as isize);
             let inside = storage
@@ -458,7 +457,7 @@ impl Tensor {
         }
         let ptr = NonNull::new(data).unwrap_or(NonNull::dangling());
         // The storage holds the array itself: memory numpy owns lives as long as it does.
-        let owner: ForeignOwner = Box::new(arr.clone().into_any().unbind());
+        let owner = arr.clone().into_any().unbind();
         // SAFETY: numpy guarantees the array's elements (data + Σ i·strides) are valid memory
         // for as long as the array lives, and the storage holds a reference to the array.
         // Python code is trusted not to free it behind numpy's back (`resize(refcheck=False)`,

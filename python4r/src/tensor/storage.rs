@@ -12,6 +12,15 @@ use super::dtype::Element;
 /// tensor); dropping it releases the memory.
 pub(crate) type ForeignOwner = Box<dyn Any + Send + Sync>;
 
+/// The owner of foreign memory: a Python object (a numpy array, held without a box: arrays
+/// cross on every call), or anything else, boxed.
+pub(crate) enum Foreign {
+    /// A Python object that owns the memory.
+    Python(#[allow(dead_code)] pyo3::Py<pyo3::PyAny>),
+    /// Any other owner (a DLPack capsule's tensor).
+    Other(#[allow(dead_code)] ForeignOwner),
+}
+
 /// How to exclude Python's writers (take the GIL); installed by the NumPy bridge when it first
 /// shares memory with Python. Without it no memory is shared with Python, so nothing to exclude.
 static PYTHON_LOCK: OnceLock<fn(&mut dyn FnMut())> = OnceLock::new();
@@ -29,7 +38,7 @@ enum Owner {
         free: unsafe fn(NonNull<u8>, usize, usize),
     },
     /// Held only so that dropping the storage drops it.
-    Foreign(#[allow(dead_code)] ForeignOwner),
+    Foreign(#[allow(dead_code)] Foreign),
 }
 
 /// A block of element memory. Tensors hold it through an `Arc`; views are (offset, shape,
@@ -61,6 +70,18 @@ unsafe fn free_vec<T>(ptr: NonNull<u8>, len: usize, cap: usize) {
     drop(unsafe { Vec::from_raw_parts(ptr.as_ptr().cast::<T>(), len, cap) });
 }
 
+impl From<ForeignOwner> for Foreign {
+    fn from(owner: ForeignOwner) -> Foreign {
+        Foreign::Other(owner)
+    }
+}
+
+impl From<pyo3::Py<pyo3::PyAny>> for Foreign {
+    fn from(owner: pyo3::Py<pyo3::PyAny>) -> Foreign {
+        Foreign::Python(owner)
+    }
+}
+
 impl Storage {
     /// Takes ownership of `data` without copying.
     pub(crate) fn from_vec<T: Element>(data: Vec<T>) -> Storage {
@@ -87,14 +108,14 @@ impl Storage {
     /// while `owner` lives.
     pub(crate) unsafe fn foreign(
         ptr: NonNull<u8>,
-        owner: ForeignOwner,
+        owner: impl Into<Foreign>,
         read_only: bool,
         python_may_write: bool,
     ) -> Storage {
         Storage {
             ptr,
             bytes: None,
-            owner: Owner::Foreign(owner),
+            owner: Owner::Foreign(owner.into()),
             python_may_write: AtomicBool::new(python_may_write),
             read_only,
         }
