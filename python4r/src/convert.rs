@@ -184,7 +184,11 @@ where
                     .is_subclass_of::<pyo3::exceptions::PyValueError>()
                     .unwrap_or(false)
             {
-                true => Error::conversion(obj, std::any::type_name::<T>(), err.to_string()),
+                true => Error::conversion(
+                    obj,
+                    std::any::type_name::<T>(),
+                    crate::error::exception_message(py, &err),
+                ),
                 // Anything else (an exception raised by the object's own methods) stays a
                 // Python error.
                 false => Error::from_pyerr(py, err),

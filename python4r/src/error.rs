@@ -479,6 +479,11 @@ impl fmt::Debug for PyException {
     }
 }
 
+/// `str(exception)` of `err`, without its type's name (for messages that say what it means).
+pub(crate) fn exception_message(py: Python<'_>, err: &PyErr) -> String {
+    safe_str(err.value(py))
+}
+
 /// `module.QualName`, or just the name for built-ins.
 pub(crate) fn type_name(ty: &Bound<'_, PyType>) -> String {
     let name = ty
