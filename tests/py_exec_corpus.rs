@@ -244,6 +244,26 @@ except NameError:
 result = log
 "#;
 
+    maybe_unbound(flag: bool = false) => r#"
+if flag:
+    value = 1
+try:
+    value
+except NameError as e:
+    result = (type(e).__name__, str(e))
+"#;
+
+    read_in_function_before_binding(x: i64 = 1) => r#"
+def get():
+    return later
+try:
+    get()
+except NameError as e:
+    first = (type(e).__name__, str(e))
+later = x
+result = (first, get())
+"#;
+
     // `except*` is Python 3.11 syntax.
     #[cfg(Py_3_11)]
     except_star(x: i64 = 1) => r#"

@@ -122,9 +122,8 @@ use proc_macro::TokenStream;
 /// The code is compiled once per function, at its first call. Bodies for which a Python function
 /// is provably equivalent to module code run as one (the fast path); the others (`global`,
 /// `from x import *`, `exec`, `locals()`, rebinding a `setup` name or a builtin, module-level
-/// annotations, ...) run as a cached code object in a fresh copy of the namespace. One difference
-/// remains on the fast path: reading a body variable that a branch left unassigned raises
-/// `UnboundLocalError` (a subclass of `NameError`) where module code raises `NameError`.
+/// annotations, reading a variable that a branch may have left unassigned, ...) run as a cached
+/// code object in a fresh copy of the namespace.
 ///
 /// # Compile-time checks
 ///

@@ -14,7 +14,7 @@ use ruff_python_ast::{
     TypeParams,
 };
 use ruff_python_parser::{Mode, ParseOptions};
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange};
 
 /// Text put before indented code so it parses as the body of a block, leaving every line and column
 /// of the user's text unchanged except for one line of offset.
@@ -263,6 +263,12 @@ pub struct Program {
     pub dynamic: Option<&'static str>,
     /// Why the code must run as module code rather than as a function, if it must.
     pub needs_module_frame: Option<&'static str>,
+    /// Names the code binds at module level that some read may reach before they are bound (a
+    /// read before the first top-level statement that binds the name whatever happens, or with no
+    /// such statement). Unless each is an input, the code runs as module code: a function would
+    /// raise `UnboundLocalError` (or a free-variable `NameError`) where module code raises
+    /// `NameError: name 'x' is not defined`.
+    pub maybe_unbound: BTreeSet<String>,
     /// Errors Python would raise when compiling the code as a module.
     pub problems: Vec<Problem>,
 }
@@ -329,8 +335,77 @@ pub fn analyze(text: &str, version: PythonVersion) -> Program {
     {
         scopes.module_frame("a module docstring sets `__doc__`");
     }
+    let bound: BTreeSet<String> = scopes.scopes[0].bound.iter().cloned().collect();
+    program.maybe_unbound = maybe_unbound(body, &scopes, &bound);
     scopes.finish(&mut program, &locate);
     program
+}
+
+/// See [`Program::maybe_unbound`].
+fn maybe_unbound(
+    body: &[Stmt],
+    scopes: &Scopes,
+    module_bound: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut bound_by: std::collections::HashMap<&str, ruff_text_size::TextSize> =
+        Default::default();
+    for stmt in body {
+        for name in unconditional_bindings(stmt) {
+            bound_by.entry(name).or_insert(stmt.range().end());
+        }
+    }
+    scopes
+        .module_reads()
+        .filter(|(name, _)| module_bound.contains(*name))
+        .filter(|(name, range)| bound_by.get(*name).is_none_or(|end| range.start() < *end))
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+/// The names a top-level statement binds whenever it completes: assignment targets, `def` and
+/// `class` names, imports, `with ... as` targets. Bindings inside compound statements (`if`,
+/// loops, `try`, a `with` body a context manager may cut short) and walrus targets are not
+/// counted.
+fn unconditional_bindings(stmt: &Stmt) -> Vec<&str> {
+    fn targets<'a>(expr: &'a Expr, out: &mut Vec<&'a str>) {
+        match expr {
+            Expr::Name(name) => out.push(name.id.as_str()),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| targets(e, out)),
+            Expr::List(l) => l.elts.iter().for_each(|e| targets(e, out)),
+            Expr::Starred(s) => targets(&s.value, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match stmt {
+        Stmt::Assign(assign) => assign.targets.iter().for_each(|t| targets(t, &mut out)),
+        Stmt::AugAssign(assign) => targets(&assign.target, &mut out),
+        Stmt::AnnAssign(assign) if assign.value.is_some() => targets(&assign.target, &mut out),
+        Stmt::FunctionDef(def) => out.push(def.name.as_str()),
+        Stmt::ClassDef(class) => out.push(class.name.as_str()),
+        Stmt::Import(import) => {
+            for alias in &import.names {
+                out.push(match &alias.asname {
+                    Some(asname) => asname.as_str(),
+                    None => alias.name.as_str().split('.').next().unwrap_or_default(),
+                });
+            }
+        }
+        Stmt::ImportFrom(import) => {
+            for alias in &import.names {
+                out.push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+            }
+        }
+        Stmt::With(with) => {
+            for item in &with.items {
+                if let Some(vars) = &item.optional_vars {
+                    targets(vars, &mut out);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 /// 1-based line and character column of byte offset `at` in `text`.
@@ -575,20 +650,13 @@ impl Scopes {
             .iter()
             .flat_map(|scope| scope.bound.iter().cloned())
             .collect();
-        for (index, scope) in self.scopes.iter().enumerate() {
-            for (name, range) in &scope.reads {
-                if scope.kind == Kind::Class && scope.bound.contains(name) {
-                    continue;
-                }
-                if !self.resolves_locally(name, index) {
-                    let (line, column) = locate(*range);
-                    program.global_reads.push(Read {
-                        name: name.clone(),
-                        line,
-                        column,
-                    });
-                }
-            }
+        for (name, range) in self.module_reads() {
+            let (line, column) = locate(range);
+            program.global_reads.push(Read {
+                name: name.to_owned(),
+                line,
+                column,
+            });
         }
         // `except E as e` deletes `e` after the handler: a read elsewhere may find it unbound,
         // which a function reports differently from module code.
@@ -619,6 +687,23 @@ impl Scopes {
         if program.needs_module_frame.is_none() {
             program.needs_module_frame = self.module_frame;
         }
+    }
+
+    /// Every read, in any scope, that resolves to the module namespace, with its place.
+    fn module_reads(&self) -> impl Iterator<Item = (&str, TextRange)> + '_ {
+        self.scopes
+            .iter()
+            .enumerate()
+            .flat_map(move |(index, scope)| {
+                scope
+                    .reads
+                    .iter()
+                    .filter(move |(name, _)| {
+                        let class_local = scope.kind == Kind::Class && scope.bound.contains(name);
+                        !class_local && !self.resolves_locally(name, index)
+                    })
+                    .map(|(name, range)| (name.as_str(), *range))
+            })
     }
 
     fn nonlocal_has_binding(&self, name: &str, at: usize) -> bool {
@@ -658,6 +743,13 @@ impl Scope {
 impl<'a> Visitor<'a> for Scopes {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
+            // `x += 1` reads `x` before binding it.
+            Stmt::AugAssign(assign) if assign.target.is_name_expr() => {
+                if let Expr::Name(name) = &*assign.target {
+                    self.read(name.id.as_str(), name.range);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
             Stmt::FunctionDef(def) => {
                 for decorator in &def.decorator_list {
                     self.visit_expr(&decorator.expression);
@@ -1092,6 +1184,31 @@ del y
         ] {
             assert!(analyze(code, v()).needs_module_frame.is_some(), "{code}");
         }
+    }
+
+    #[test]
+    fn names_read_before_a_sure_binding_are_maybe_unbound() {
+        let unbound = |code: &str| {
+            analyze(code, v())
+                .maybe_unbound
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert!(unbound("x = 1\ny = x + 1").is_empty());
+        assert!(unbound("import math\nr = math.pi").is_empty());
+        assert!(unbound("x = 1\ndef f():\n    return x\nr = f()").is_empty());
+        assert!(unbound("a, (b, *c) = 1, (2, 3)\nr = a + b").is_empty());
+        assert!(unbound("with open('f') as fh:\n    pass\nr = fh").is_empty());
+        assert!(unbound("r = [i for i in range(3)]").is_empty());
+        assert_eq!(unbound("if c:\n    x = 1\nr = x"), ["x"]);
+        assert_eq!(unbound("for i in []:\n    pass\nr = i"), ["i"]);
+        assert_eq!(
+            unbound("try:\n    x = f()\nexcept E:\n    pass\nr = x"),
+            ["x"]
+        );
+        assert_eq!(unbound("def f():\n    return x\nr = f()\nx = 1"), ["x"]);
+        assert_eq!(unbound("x += 1"), ["x"]);
+        assert_eq!(unbound("r = (y := 1) and y"), ["y"]);
     }
 
     #[test]

@@ -113,6 +113,10 @@ pub fn check(args: Args, func: &Function, errors: &mut Errors) -> Option<Checked
             check_names(program, setup_ok, &inputs, &outputs, &args, code, errors);
         }
         module_frame = program.needs_module_frame.is_some()
+            || program
+                .maybe_unbound
+                .iter()
+                .any(|name| !inputs.iter().any(|input| &input.name == name))
             || setup_program.as_ref().is_some_and(|s| s.dynamic.is_some())
             || program.module_bound.iter().any(|name| {
                 python::is_builtin(name)
