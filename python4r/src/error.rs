@@ -193,6 +193,9 @@ impl Error {
     /// The exception an [`Interrupter`](crate::interrupt::Interrupter) raises becomes
     /// [`Error::Interrupted`] instead.
     pub fn from_pyerr(py: Python<'_>, err: PyErr) -> Error {
+        if let Some(carried) = carried_error(py, &err) {
+            return carried;
+        }
         if crate::interrupt::is_interrupted_exception(py, &err) {
             let exception = PyException::new(py, err);
             return crate::interrupt::error_from_exception(exception.traceback);
@@ -292,6 +295,39 @@ impl From<Error> for PyErr {
             other => PyRuntimeError::new_err(other.to_string()),
         }
     }
+}
+
+/// The python4r error an exception carries across Python, taken back out.
+#[pyo3::pyclass(frozen, name = "RustError", module = "python4r")]
+struct Carrier(std::sync::Mutex<Option<Error>>);
+
+const CARRIER_ATTRIBUTE: &str = "_python4r_error";
+
+/// `exception`, carrying `error` so that [`Error::from_pyerr`] gives `error` back when the
+/// exception reaches python4r again (a python4r error raised inside a pyo3 conversion, which can
+/// only return a Python exception, keeps its variant and fields).
+pub(crate) fn carry(error: Error, exception: PyErr) -> PyErr {
+    Python::attach(|py| {
+        let carrier = Carrier(std::sync::Mutex::new(Some(error)));
+        if let Ok(carrier) = Bound::new(py, carrier) {
+            // An exception instance accepts attributes; if it refuses, the exception still says
+            // what went wrong.
+            let _ = exception.value(py).setattr(CARRIER_ATTRIBUTE, carrier);
+        }
+        exception
+    })
+}
+
+fn carried_error(py: Python<'_>, err: &PyErr) -> Option<Error> {
+    let value = err.value(py);
+    let carrier = value.getattr(CARRIER_ATTRIBUTE).ok()?;
+    let carrier = carrier.cast::<Carrier>().ok()?;
+    carrier
+        .get()
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
 }
 
 /// A Python exception raised by code that python4r ran.

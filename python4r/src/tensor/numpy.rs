@@ -536,7 +536,8 @@ fn into_pyerr(err: Error) -> PyErr {
         Error::Python(exc) => exc.into_pyerr(),
         Error::Conversion { reason, .. } => PyTypeError::new_err(reason),
         e @ (Error::NumpyDisabled | Error::NumpyUnavailable { .. }) => {
-            PyImportError::new_err(e.to_string())
+            let exception = PyImportError::new_err(e.to_string());
+            crate::error::carry(e, exception)
         }
         e => PyValueError::new_err(e.to_string()),
     }
