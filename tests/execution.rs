@@ -438,6 +438,11 @@ fn numpy_scalars_convert_to_rust_scalars() {
         Some(Value::Tensor(t)) => assert_eq!(t.to_vec::<f64>().unwrap(), vec![0.0, 0.0]),
         other => panic!("expected a tensor, got {other:?}"),
     }
+    let tensor = python4r::Tensor::from_vec(vec![1.5_f64, 2.5], &[2]).unwrap();
+    let nested = Value::List(vec![Value::Tensor(tensor), Value::Int(1)]);
+    ctx.set("nested", &nested).unwrap();
+    assert_eq!(ctx.eval::<f64>("float(nested[0].sum())").unwrap(), 4.0);
+    assert_eq!(ctx.eval::<Value>("nested").unwrap(), nested);
 }
 
 #[test]

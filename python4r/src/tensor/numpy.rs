@@ -515,7 +515,7 @@ impl<'py> IntoPyObject<'py> for Tensor {
 
     #[track_caller]
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.to_numpy(py).map_err(into_pyerr)
+        (&self).into_pyobject(py)
     }
 }
 
