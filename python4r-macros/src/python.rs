@@ -242,6 +242,22 @@ pub struct Problem {
     pub column: usize,
 }
 
+impl Problem {
+    /// A problem found at `range` of the parsed source.
+    fn at(
+        message: String,
+        range: TextRange,
+        locate: &dyn Fn(TextRange) -> (usize, usize),
+    ) -> Problem {
+        let (line, column) = locate(range);
+        Problem {
+            message,
+            line,
+            column,
+        }
+    }
+}
+
 /// A name the code reads, where it reads it, and the names it could have meant.
 #[derive(Debug, Clone)]
 pub struct Read {
@@ -302,20 +318,13 @@ pub fn analyze(text: &str, version: PythonVersion) -> Program {
     let parsed = ruff_python_parser::parse_unchecked(&source, options);
     let mut program = Program::default();
     for error in parsed.errors() {
-        let (line, column) = locate(error.location);
-        program.problems.push(Problem {
-            message: error.error.to_string(),
-            line,
-            column,
-        });
+        let problem = Problem::at(error.error.to_string(), error.location, &locate);
+        program.problems.push(problem);
     }
     for error in parsed.unsupported_syntax_errors() {
-        let (line, column) = locate(error.range);
-        program.problems.push(Problem {
-            message: error.to_string(),
-            line,
-            column,
-        });
+        program
+            .problems
+            .push(Problem::at(error.to_string(), error.range, &locate));
     }
     if !program.problems.is_empty() {
         return program;
@@ -623,24 +632,17 @@ impl Scopes {
 
     fn finish(self, program: &mut Program, locate: &dyn Fn(TextRange) -> (usize, usize)) {
         for (message, range) in &self.errors {
-            let (line, column) = locate(*range);
-            program.problems.push(Problem {
-                message: message.clone(),
-                line,
-                column,
-            });
+            program
+                .problems
+                .push(Problem::at(message.clone(), *range, locate));
         }
         for (index, scope) in self.scopes.iter().enumerate() {
             for (name, range) in &scope.nonlocals {
                 if !self.nonlocal_has_binding(name, index) {
-                    let (line, column) = locate(*range);
-                    program.problems.push(Problem {
-                        message: format!(
-                            "no binding for nonlocal `{name}` found: module-level names are reached with `global`, not `nonlocal`"
-                        ),
-                        line,
-                        column,
-                    });
+                    let message = format!(
+                        "no binding for nonlocal `{name}` found: module-level names are reached with `global`, not `nonlocal`"
+                    );
+                    program.problems.push(Problem::at(message, *range, locate));
                 }
             }
         }
