@@ -5,7 +5,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use common::{HandWritten, Python4j, PythonLoop, double, identity, inc, python_array, timed};
 use criterion::{BenchmarkId, Criterion, criterion_group};
@@ -130,15 +129,9 @@ fn large_work(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::criterion_config();
     targets = call_overhead, trivial_call, zero_copy, large_work
 }
 /// `double` on 10^7 f32 and numpy in Python, alternating in rounds: on a shared machine the

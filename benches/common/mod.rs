@@ -175,6 +175,13 @@ impl PythonLoop {
 }
 
 /// Runs `f` `iters` times and returns the elapsed time (for `iter_custom`).
+/// The criterion settings every bench uses.
+pub fn criterion_config() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
 pub fn timed(iters: u64, mut f: impl FnMut()) -> Duration {
     let start = Instant::now();
     for _ in 0..iters {

@@ -133,6 +133,18 @@ struct Export<M> {
     managed: M,
 }
 
+/// Leaks `export` and returns the address of its managed tensor, whose `manager_ctx` (reached
+/// through `ctx`) points back at the export so that the deleter can reclaim it.
+fn leak<M>(export: Export<M>, ctx: impl FnOnce(&mut M) -> &mut *mut c_void) -> *mut c_void {
+    let export = Box::into_raw(Box::new(export));
+    // SAFETY: `export` was just leaked, so it is valid and unaliased; the deleter reclaims it
+    // through `manager_ctx`.
+    unsafe {
+        *ctx(&mut (*export).managed) = export.cast();
+        ptr::addr_of_mut!((*export).managed).cast::<c_void>()
+    }
+}
+
 unsafe extern "C" fn delete_versioned(managed: *mut DLManagedTensorVersioned) {
     // SAFETY: `manager_ctx` is the `Box<Export<_>>` leaked in `capsule`, and DLPack calls the
     // deleter exactly once.
@@ -206,40 +218,26 @@ fn capsule(py: Python<'_>, t: Tensor, versioned: bool, flags: u64) -> PyResult<B
             flags,
             dl_tensor,
         };
-        let export = Box::into_raw(Box::new(Export {
+        let export = Export {
             _tensor: t,
             _shape: shape,
             _strides: strides,
             managed,
-        }));
-        // SAFETY: `export` was just leaked; the deleter reclaims it through `manager_ctx`.
-        unsafe {
-            (*export).managed.manager_ctx = export.cast();
-            (
-                ptr::addr_of_mut!((*export).managed).cast::<c_void>(),
-                VERSIONED,
-            )
-        }
+        };
+        (leak(export, |m| &mut m.manager_ctx), VERSIONED)
     } else {
         let managed = DLManagedTensor {
             dl_tensor,
             manager_ctx: ptr::null_mut(),
             deleter: Some(delete_legacy),
         };
-        let export = Box::into_raw(Box::new(Export {
+        let export = Export {
             _tensor: t,
             _shape: shape,
             _strides: strides,
             managed,
-        }));
-        // SAFETY: as above.
-        unsafe {
-            (*export).managed.manager_ctx = export.cast();
-            (
-                ptr::addr_of_mut!((*export).managed).cast::<c_void>(),
-                LEGACY,
-            )
-        }
+        };
+        (leak(export, |m| &mut m.manager_ctx), LEGACY)
     };
     // SAFETY: `ptr` is a live managed tensor; the capsule's destructor frees it unless a
     // consumer renamed the capsule (taking ownership). If creation fails, free it here.
