@@ -168,10 +168,139 @@ fn paired_large_work() {
     );
 }
 
+/// The per-call targets (issue 15), each python4r variant and its hand-written baseline timed in
+/// alternating rounds (machine load falls on both alike), with the Python-calls-Python floors.
+/// Prints one JSON line for `scripts/bench.sh`: the best round of each, in ns per call.
+fn paired_calls() {
+    const ROUNDS: usize = 40;
+    const ITERS: u64 = 20_000;
+    let values: Vec<f64> = (0..SMALL).map(|i| i as f64).collect();
+    let tensor = Tensor::from_vec(values.clone(), &[SMALL]).unwrap();
+    let array = python4r::ndarray::Array1::from(values.clone());
+    let hand_double = HandWritten::new("arr", "result = arr * 2.0");
+    let hand_inc = HandWritten::new("x", "result = x + 1");
+    let floor_double = PythonLoop::new(
+        "def double(arr):\n    result = arr * 2.0\n    return result",
+        "double(arr)",
+    );
+    let floor_inc = PythonLoop::new(
+        "def inc(x):\n    result = x + 1\n    return result",
+        "inc(41)",
+    );
+    python4r::with_gil(|py| {
+        floor_double.bind(py, "arr", tensor.to_numpy(py)?);
+        Ok(())
+    })
+    .unwrap();
+    type Case<'a> = (&'static str, Box<dyn Fn(u64) -> std::time::Duration + 'a>);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "double_same_python4r",
+            Box::new(|n| timed(n, || drop(black_box(double(black_box(&tensor)))))),
+        ),
+        (
+            "double_same_hand",
+            Box::new(|n| timed(n, || drop(black_box(hand_double.double(black_box(&array)))))),
+        ),
+        (
+            "double_fresh_python4r",
+            Box::new(|n| {
+                timed(n, || {
+                    let t = Tensor::from_vec(values.clone(), &[SMALL]).unwrap();
+                    drop(black_box(double(black_box(&t))))
+                })
+            }),
+        ),
+        (
+            "double_fresh_hand",
+            Box::new(|n| {
+                timed(n, || {
+                    let a = python4r::ndarray::Array1::from(values.clone());
+                    drop(black_box(hand_double.double(black_box(&a))))
+                })
+            }),
+        ),
+        ("double_floor", Box::new(|n| floor_double.time(n))),
+        (
+            "inc_python4r",
+            Box::new(|n| {
+                timed(n, || {
+                    black_box(inc(black_box(41)));
+                })
+            }),
+        ),
+        (
+            "inc_hand",
+            Box::new(|n| {
+                timed(n, || {
+                    black_box(hand_inc.inc(black_box(41)));
+                })
+            }),
+        ),
+        ("inc_floor", Box::new(|n| floor_inc.time(n))),
+        (
+            "double_held_python4r",
+            Box::new(|n| {
+                python4r::with_gil(|_| Ok(timed(n, || drop(black_box(double(black_box(&tensor)))))))
+                    .unwrap()
+            }),
+        ),
+        (
+            "double_held_hand",
+            Box::new(|n| {
+                python4r::with_gil(|py| {
+                    Ok(timed(n, || {
+                        drop(black_box(hand_double.double_in(py, black_box(&array))))
+                    }))
+                })
+                .unwrap()
+            }),
+        ),
+        (
+            "inc_held_python4r",
+            Box::new(|n| {
+                python4r::with_gil(|_| {
+                    Ok(timed(n, || {
+                        black_box(inc(black_box(41)));
+                    }))
+                })
+                .unwrap()
+            }),
+        ),
+        (
+            "inc_held_hand",
+            Box::new(|n| {
+                python4r::with_gil(|py| {
+                    Ok(timed(n, || {
+                        black_box(hand_inc.inc_in(py, black_box(41)));
+                    }))
+                })
+                .unwrap()
+            }),
+        ),
+    ];
+    let mut rounds: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    for _ in 0..ROUNDS {
+        for ((_, run), times) in cases.iter().zip(&mut rounds) {
+            times.push(run(ITERS).as_nanos() as f64 / ITERS as f64);
+        }
+    }
+    let fields: Vec<String> = cases
+        .iter()
+        .zip(&rounds)
+        .map(|((name, _), times)| {
+            let best = times.iter().copied().fold(f64::INFINITY, f64::min);
+            format!("\"{name}\": {best:.1}")
+        })
+        .collect();
+    println!("{{\"paired_calls\": {{{}}}}}", fields.join(", "));
+}
+
 fn main() {
     benches();
     if common::bench_mode() {
         paired_large_work();
+        paired_calls();
     }
     Criterion::default().configure_from_args().final_summary();
 }

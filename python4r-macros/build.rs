@@ -1,29 +1,45 @@
-//! Finds the Python version the workspace builds for, so syntax is judged against it.
+//! Tells the macro which Python version the build targets, so syntax is judged against it.
 //!
-//! The interpreter is chosen the way PyO3 chooses it: `PYO3_PYTHON`, else the active virtualenv or
-//! conda environment, else `python3` on `PATH`.
-//! When no interpreter answers, the parser accepts the newest syntax rather than reject valid code.
+//! The version comes from `pyo3-build-config`, resolved the way pyo3-ffi's build script resolves
+//! it (the configuration `python4r/build.rs` then reads with `pyo3_build_config::get()`):
+//! `PYO3_CONFIG_FILE`, the `PYO3_CROSS*` variables of a cross build, else the interpreter found
+//! from `PYO3_PYTHON`, the active virtualenv or conda environment, or `PATH`.
+//!
+//! `get()` itself is not available here: it reads the configuration pyo3-ffi's build script hands
+//! to its direct dependents, and a proc-macro crate cannot depend on pyo3-ffi (it would link
+//! libpython into the compiler's plug-in, and be resolved for the host, not the target). So this
+//! script calls the resolver that build script calls, from the `pyo3-build-config` release pyo3
+//! pins. When nothing can be resolved, the macro accepts the newest syntax rather than reject
+//! valid code (the build of python4r itself then reports the missing interpreter).
 
-use std::process::Command;
+use pyo3_build_config::pyo3_build_script_impl::{resolve_build_config, target_triple_from_env};
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=PYO3_PYTHON");
-    println!("cargo:rerun-if-env-changed=VIRTUAL_ENV");
-    println!("cargo:rerun-if-env-changed=CONDA_PREFIX");
-    println!("cargo:rerun-if-env-changed=PATH");
-    let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-    let python = env("PYO3_PYTHON")
-        .or_else(|| env("VIRTUAL_ENV").map(|dir| format!("{dir}/bin/python")))
-        .or_else(|| env("CONDA_PREFIX").map(|dir| format!("{dir}/bin/python")))
-        .unwrap_or_else(|| "python3".to_owned());
-    let version = Command::new(&python)
-        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "3.99".to_owned());
+    for variable in [
+        "PYO3_CONFIG_FILE",
+        "PYO3_PYTHON",
+        "PYO3_CROSS",
+        "PYO3_CROSS_LIB_DIR",
+        "PYO3_CROSS_PYTHON_VERSION",
+        "PYO3_CROSS_PYTHON_IMPLEMENTATION",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+    ] {
+        println!("cargo:rerun-if-env-changed={variable}");
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+    let version = match resolve_build_config(&target_triple_from_env()) {
+        Ok(config) => {
+            let version = config.interpreter_config.version();
+            format!("{}.{}", version.major, version.minor)
+        }
+        Err(error) => {
+            println!(
+                "cargo:warning=python4r-macros: no Python configuration ({error}); Python syntax \
+                 is checked against the newest version"
+            );
+            "3.99".to_owned()
+        }
+    };
     println!("cargo:rustc-env=PYTHON4R_TARGET_PYTHON={version}");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the workspace's tests on several CPython versions from pyenv, one target directory each
 # (pyo3 is rebuilt per interpreter). Installs into each interpreter the numpy that supports it
-# (numpy 1.26 for 3.9, numpy 2.x for 3.10+) and ml_dtypes, so the optional tests run.
+# (numpy 1.26 for 3.9, numpy 2.x for 3.10+), ml_dtypes and, from 3.10, dask[distributed], so the
+# optional tests run.
 #
 #   scripts/python-matrix.sh                 # every 3.9 to 3.13 that pyenv has
 #   scripts/python-matrix.sh 3.9 3.13        # only these (a prefix of a pyenv version)
@@ -40,9 +41,12 @@ for want in "${wanted[@]}"; do
   else
     numpy_spec='numpy>=2,<3'
   fi
-  echo "== Python $version ($python): installing $numpy_spec, ml_dtypes"
+  # The same environment marker as requirements.txt: dask needs 3.10+, its tests skip below.
+  dask_spec='dask[distributed]; python_version >= "3.10"'
+  echo "== Python $version ($python): installing $numpy_spec, ml_dtypes, $dask_spec"
   start=$(date +%s)
-  if ! "$python" -m pip install --quiet --disable-pip-version-check "$numpy_spec" 'ml_dtypes>=0.3'; then
+  if ! "$python" -m pip install --quiet --disable-pip-version-check "$numpy_spec" 'ml_dtypes>=0.3' \
+      "$dask_spec"; then
     summary+=("$version: pip install failed")
     failed=1
     continue

@@ -72,7 +72,7 @@ python4r-build = {{ path = "{build}" }}
         "the build interpreter's libpython is loaded:\n{stdout}"
     );
     assert!(stdout.contains("numpy=true"), "{stdout}");
-    let build = python4r::BuildInfo::get();
+    let build = python4r::interpreter::BuildInfo::get();
     if build.shared {
         let lib_dir = std::fs::canonicalize(build.lib_dir).unwrap();
         assert!(

@@ -385,13 +385,13 @@ fn user_exception_types_are_qualified_and_str_failures_survive() {
 #[test]
 fn code_cache_is_bounded() {
     let ctx = Context::new();
-    for i in 0..(python4r::CODE_CACHE_CAPACITY + 100) {
+    for i in 0..(python4r::__private::CODE_CACHE_CAPACITY + 100) {
         ctx.exec(&format!("v = {i}")).unwrap();
     }
-    assert!(python4r::cached_code_count() <= python4r::CODE_CACHE_CAPACITY);
+    assert!(python4r::__private::cached_code_count() <= python4r::__private::CODE_CACHE_CAPACITY);
     assert_eq!(
         ctx.get::<usize>("v").unwrap(),
-        python4r::CODE_CACHE_CAPACITY + 99
+        python4r::__private::CODE_CACHE_CAPACITY + 99
     );
 }
 

@@ -212,42 +212,71 @@ fn read_only_arrays() {
 
 #[test]
 fn unsupported_dtypes_are_clear_errors() {
+    // Each dtype with the hint that fits it: no `.astype(np.float64)` for strings or complex
+    // numbers, which would fail or drop the imaginary part.
     let cases = [
-        ("np.array([1, 'a', None], dtype=object)", "object"),
-        ("np.array(['ab', 'c'])", "<U2"),
-        ("np.array([b'ab'])", "S2"),
         (
-            "np.array(['2024-01-01'], dtype='datetime64[D]')",
-            "datetime64[D]",
+            "np.array([1, 'a', None], dtype=object)",
+            "object",
+            "tolist()",
         ),
-        ("np.array([1], dtype='timedelta64[s]')", "timedelta64[s]"),
+        ("np.array(['ab', 'c'])", "<U2", "Vec<String>"),
+        ("np.array([b'ab'])", "S2", "Vec<Vec<u8>>"),
+        (
+            "np.array(['2024-01-01'], dtype='datetime64[15m]')",
+            "datetime64[15m]",
+            "astype('datetime64[ns]')",
+        ),
+        (
+            "np.array(['NaT'], dtype='datetime64')",
+            "datetime64",
+            "has no values but NaT",
+        ),
+        (
+            "np.array([1], dtype='timedelta64[ps]')",
+            "timedelta64[ps]",
+            "astype('timedelta64[ns]')",
+        ),
         (
             "np.zeros(2, dtype=[('x', 'f8'), ('y', 'i4')])",
             "('x', '<f8')",
+            "a['x']",
         ),
-        ("np.zeros(2, dtype='V4')", "V4"),
-        ("np.array([1 + 2j])", "complex128"),
-        ("np.zeros(2, dtype='c8')", "complex64"),
-        ("np.zeros(2, dtype=np.longdouble)", "float128"),
+        ("np.zeros(2, dtype='V4')", "V4", "a['x']"),
+        (
+            "np.zeros(2, dtype=np.clongdouble)",
+            "complex256",
+            "astype(np.complex128)",
+        ),
+        (
+            "np.zeros(2, dtype=np.longdouble)",
+            "float128",
+            "astype(np.float64)",
+        ),
     ];
-    for (expr, dtype) in cases {
+    for (expr, dtype, hint) in cases {
         let (t, _, _) = import(&format!("a = {expr}"));
         let err = t.expect_err(expr);
-        assert!(matches!(err, Error::Conversion { .. }), "{expr}: {err:?}");
-        let msg = err.to_string();
-        assert!(msg.contains(dtype), "{expr}: {msg}");
         assert!(
-            msg.contains("not supported") && msg.contains("astype"),
-            "{expr}: {msg}"
+            matches!(&err, Error::UnsupportedDType { dtype: d, .. } if d.contains(dtype)),
+            "{expr}: {err:?}"
         );
+        let msg = err.to_string();
+        assert!(msg.starts_with("unsupported dtype `"), "{expr}: {msg}");
+        assert!(msg.contains(dtype), "{expr}: {msg}");
+        assert!(msg.contains("float64, float32"), "{expr}: {msg}");
+        assert!(msg.contains(hint), "{expr}: {msg}");
+        if dtype.starts_with('<') || dtype.starts_with("complex") {
+            assert!(!msg.contains("astype(np.float64)"), "{expr}: {msg}");
+        }
     }
     // Through the public conversions, naming the variable.
-    python4r::exec("import numpy as np\nbad_dates = np.zeros(3, dtype='M8[s]')").unwrap();
+    python4r::exec("import numpy as np\nbad_dates = np.zeros(3, dtype='M8[as]')").unwrap();
     let msg = python4r::get::<Tensor>("bad_dates")
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("`bad_dates`") && msg.contains("datetime64[s]"),
+        msg.contains("`bad_dates`") && msg.contains("datetime64[as]"),
         "{msg}"
     );
 }

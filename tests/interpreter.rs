@@ -4,33 +4,10 @@
 //! Each check runs in a child process (this test binary, re-run on one `child_*` test), because
 //! the interpreter is configured once per process.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
-
-/// Runs the ignored test `name` of this binary in a child process with `env`, and returns what it
-/// printed.
-fn run_child(name: &str, env: &[(&str, &str)]) -> String {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "--exact",
-        name,
-        "--include-ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "child {name} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 fn field<'a>(report: &'a str, key: &str) -> &'a str {
     report
@@ -70,8 +47,8 @@ fn child_report() {
 
 #[test]
 fn embeds_the_build_interpreter_and_sees_its_packages() {
-    let build = python4r::BuildInfo::get();
-    let report = run_child("child_report", &[]);
+    let build = python4r::interpreter::BuildInfo::get();
+    let report = common::run_child("child_report", &[]);
     let prefix = Command::new(build.executable)
         .args(["-c", "import sys; print(sys.prefix)"])
         .output()
@@ -99,7 +76,7 @@ fn embeds_the_build_interpreter_and_sees_its_packages() {
 
 #[test]
 fn a_foreign_libpython_of_the_same_version_is_pointed_at_the_build_prefix() {
-    let build = python4r::BuildInfo::get();
+    let build = python4r::interpreter::BuildInfo::get();
     let lib = format!("lib{}.so.1.0", build.lib_name);
     let system_dirs = [
         "/usr/lib/x86_64-linux-gnu",
@@ -116,7 +93,7 @@ fn a_foreign_libpython_of_the_same_version_is_pointed_at_the_build_prefix() {
         return;
     };
     // LD_LIBRARY_PATH comes before the binary's run-time path: this loads the system's copy.
-    let report = run_child("child_report", &[("LD_LIBRARY_PATH", dir)]);
+    let report = common::run_child("child_report", &[("LD_LIBRARY_PATH", dir)]);
     assert!(
         field(&report, "library")
             .starts_with(&std::fs::canonicalize(dir).unwrap().display().to_string()),
@@ -140,7 +117,7 @@ fn a_foreign_libpython_of_the_same_version_is_pointed_at_the_build_prefix() {
 
 #[test]
 fn a_virtualenv_is_honoured() {
-    let build = python4r::BuildInfo::get();
+    let build = python4r::interpreter::BuildInfo::get();
     let dir = std::env::temp_dir().join(format!("python4r-venv-test-{}", std::process::id()));
     let status = Command::new(build.executable)
         .args(["-m", "venv", "--without-pip"])
@@ -149,7 +126,7 @@ fn a_virtualenv_is_honoured() {
         .unwrap();
     assert!(status.success());
     let venv = std::fs::canonicalize(&dir).unwrap();
-    let report = run_child("child_report", &[("VIRTUAL_ENV", venv.to_str().unwrap())]);
+    let report = common::run_child("child_report", &[("VIRTUAL_ENV", venv.to_str().unwrap())]);
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(field(&report, "prefix"), venv.to_str().unwrap(), "{report}");
     assert!(
@@ -169,7 +146,7 @@ fn a_virtualenv_is_honoured() {
 
 #[test]
 fn configuration_from_the_environment() {
-    let report = run_child(
+    let report = common::run_child(
         "child_report",
         &[
             ("PYTHON4R_PATH", "/python4r/first:/python4r/second"),
@@ -188,7 +165,7 @@ fn configuration_from_the_environment() {
         "numpy is never imported:\n{report}"
     );
 
-    let report = run_child(
+    let report = common::run_child(
         "child_report",
         &[
             ("PYTHON4R_PATH", "/python4r/last"),
@@ -212,7 +189,7 @@ fn child_invalid_config() {
 
 #[test]
 fn invalid_configuration_is_a_start_up_error() {
-    let report = run_child(
+    let report = common::run_child(
         "child_invalid_config",
         &[("PYTHON4R_PATH_APPEND", "sideways")],
     );
@@ -240,17 +217,47 @@ fn child_builder() {
     println!("last={}", path.last().unwrap());
     println!(
         "current_numpy={}",
-        python4r::config::current().unwrap().get_numpy_import()
+        python4r::config::current().unwrap().numpy_import
     );
 }
 
 #[test]
 fn the_builder_configures_before_start_and_refuses_after() {
-    let report = run_child("child_builder", &[]);
+    let report = common::run_child("child_builder", &[]);
     assert_eq!(field(&report, "last"), "/python4r/only");
     assert_eq!(field(&report, "current_numpy"), "false");
     assert!(
         field(&report, "again").starts_with("python4r is already initialised"),
         "{report}"
     );
+}
+
+#[test]
+fn python_started_by_pyo3_first_is_refused_with_what_to_do() {
+    let out = common::run_child("child_pyo3_first", &[]);
+    assert!(out.contains("refused as expected"), "{out}");
+}
+
+#[test]
+#[ignore = "run by the test above in a child process"]
+fn child_pyo3_first() {
+    use python4r::pyo3::prelude::*;
+    // A program that touches pyo3 before python4r: pyo3's `auto-initialize` starts Python
+    // without python4r's set-up.
+    let two: i64 = Python::attach(|py| py.eval(c"1 + 1", None, None)?.extract()).unwrap();
+    assert_eq!(two, 2);
+    for err in [
+        python4r::initialize().unwrap_err(),
+        python4r::exec("x = 1").unwrap_err(),
+    ] {
+        assert!(matches!(err, python4r::Error::Init(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("Python was already running"), "{msg}");
+        assert!(msg.contains("auto-initialize"), "{msg}");
+        assert!(
+            msg.contains("Call `python4r::initialize()` at the start of `main`"),
+            "{msg}"
+        );
+    }
+    println!("refused as expected");
 }

@@ -31,7 +31,7 @@ with zipfile.ZipFile(path, "w") as z:
 #[test]
 fn the_executable_is_the_build_interpreters_not_the_host_program() {
     let exe = process::executable().unwrap();
-    assert_eq!(exe, python4r::python_executable().unwrap());
+    assert_eq!(Some(exe), python4r::interpreter_info().unwrap().executable);
     let embedded_prefix: String = python4r::eval("__import__('sys').prefix").unwrap();
     let child_prefix = process::run_python(["-c", "import sys; print(sys.prefix)"]).unwrap();
     assert_eq!(child_prefix.trim(), embedded_prefix);

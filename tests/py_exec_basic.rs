@@ -49,6 +49,25 @@ fn unit_return_reads_nothing() {
     assert_eq!(flag, [true]);
 }
 
+#[py_exec(code = "flag.append(True)", output = [])]
+fn explicitly_no_outputs(flag: &mut Vec<bool>) -> python4r::Result<()>;
+
+#[test]
+fn an_empty_output_list_reads_nothing() {
+    let mut flag = Vec::new();
+    explicitly_no_outputs(&mut flag).unwrap();
+    assert_eq!(flag, [true]);
+}
+
+// `X` is scikit-learn's name for a feature matrix, which Rust style would not give a parameter.
+#[py_exec(code = "result = [sum(row) for row in X] + [len(y)]")]
+fn row_sums(#[py(name = "X")] x: Vec<Vec<i64>>, y: &[i64]) -> Vec<i64>;
+
+#[test]
+fn a_parameter_chooses_its_python_name() {
+    assert_eq!(row_sums(vec![vec![1, 2], vec![3]], &[7, 8]), [3, 3, 2]);
+}
+
 #[py_exec(code = "result = (a // b, a % b)")]
 fn tuple_from_one_output(a: i64, b: i64) -> (i64, i64);
 

@@ -47,11 +47,11 @@ fn reference(
 }
 
 macro_rules! corpus {
-    ($($(#[$attr:meta])* $name:ident ( $($arg:ident : $ty:ty = $value:expr),* ) $(setup $setup:tt)? => $code:tt ;)*) => {$(
+    ($($(#[$attr:meta])* $name:ident ( $($arg:ident : $ty:ty = $value:expr),* ) $(setup $setup:tt $(per_call $per_call:tt)?)? => $code:tt ;)*) => {$(
         #[test]
         $(#[$attr])*
         fn $name() {
-            #[py_exec($(setup = $setup,)? code = $code)]
+            #[py_exec($(setup = $setup, $(per_call = $per_call,)?)? code = $code)]
             fn under_test($($arg: $ty),*) -> Py<PyAny>;
 
             let setup: Option<&str> = None $(.or(Some($setup)))?;
@@ -358,7 +358,7 @@ class K:
 result = (__name__, K.__module__, x)
 "#;
 
-    rebinds_setup_name(x: i64 = 1) setup "count = 10\nitems = []" => r#"
+    rebinds_setup_name(x: i64 = 1) setup "count = 10\nitems = []" per_call ["count"] => r#"
 items.append(x)
 count = count + x
 result = (count, len(items) > 0)

@@ -49,6 +49,7 @@ fn a_failed_setup_is_returned_and_retried() {
 
 #[py_exec(
     setup = "counter = 10\nhistory = []",
+    per_call = ["counter"],
     code = r#"
     counter = counter + step
     history.append(counter)

@@ -268,7 +268,7 @@ fn tensors_in_vec_and_option_returns() {
 
 /// Rebinding a `setup` name makes the body run as module code (exec in a fresh namespace): that
 /// namespace is gone before the tensor is released, so it stays in place too.
-#[py_exec(setup = "factor = 2", code = "factor = 3\narr *= factor")]
+#[py_exec(setup = "factor = 2", per_call = ["factor"], code = "factor = 3\narr *= factor")]
 fn triple_in_module_frame(arr: &mut Tensor);
 
 #[test]

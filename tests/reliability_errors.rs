@@ -3,7 +3,7 @@
 //! reached with its message checked. Start-up errors run in child processes (this test binary
 //! re-run on one ignored `child_*` test), because the interpreter starts once per process.
 
-use std::process::Command;
+mod common;
 
 use python4r::pyo3::exceptions::{
     PyArithmeticError, PyBaseException, PyException, PyFileNotFoundError, PyKeyError,
@@ -314,15 +314,15 @@ fn variant_tensor_errors() {
     assert!(matches!(err, Error::Layout(_)));
     assert!(err.to_string().contains("contiguous"), "{err}");
 
-    // numpy's own complex arrays are a conversion error naming the dtype (see hostile_arrays);
-    // through DLPack, an unsupported dtype.
+    // numpy's dtypes that a tensor does not hold are an error naming the dtype (see
+    // hostile_arrays).
     let err = python4r::with_gil(|py| {
         let arr = py.eval(
-            c"__import__('numpy').zeros(2, dtype='complex64')",
+            c"__import__('numpy').zeros(2, dtype='clongdouble')",
             None,
             None,
         )?;
-        Tensor::from_dlpack(&arr)
+        Tensor::from_numpy(&arr)
     })
     .unwrap_err();
     assert!(matches!(err, Error::UnsupportedDType { .. }), "{err:?}");
@@ -345,32 +345,9 @@ fn variant_interrupted() {
 
 // ---- Start-up errors, in child processes ----
 
-/// Runs the ignored test `name` of this binary in a child process with `env`; returns its
-/// standard output.
-fn run_child(name: &str, env: &[(&str, &str)]) -> String {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            name,
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "child {name} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 #[test]
 fn variants_init_and_config() {
-    let out = run_child("child_bad_config", &[("PYTHON4R_PATH_APPEND", "sideways")]);
+    let out = common::run_child("child_bad_config", &[("PYTHON4R_PATH_APPEND", "sideways")]);
     assert!(out.contains("child checked"), "{out}");
 }
 
@@ -405,7 +382,7 @@ fn variant_numpy_unavailable() {
         "raise ImportError('this numpy is broken on purpose')\n",
     )
     .unwrap();
-    let out = run_child(
+    let out = common::run_child(
         "child_numpy_unavailable",
         &[("PYTHON4R_PATH", dir.to_str().unwrap())],
     );

@@ -41,6 +41,13 @@ pub fn forget_python_arrays() {
     python_array_or_clear(0);
 }
 
+/// pyo3's `Python::attach` in the interpreter python4r starts (the baselines and python4r are
+/// measured in the same interpreter; python4r refuses one that something else started first).
+pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+    python4r::initialize().expect("the embedded Python starts");
+    Python::attach(f)
+}
+
 /// Whether the binary runs as a benchmark (`cargo bench`) rather than as a quick test
 /// (`cargo test --benches` runs each bench once): heavy set-up is skipped in test mode.
 pub fn bench_mode() -> bool {
@@ -57,7 +64,7 @@ impl HandWritten {
     /// Compiles `def f(<params>): <body>; return result` once.
     pub fn new(params: &str, body: &str) -> HandWritten {
         let source = format!("def f({params}):\n    {body}\n    return result\n");
-        let function = Python::attach(|py| {
+        let function = attach(|py| {
             let globals = PyDict::new(py);
             let source = CString::new(source).unwrap();
             py.run(&source, Some(&globals), None).unwrap();
@@ -67,29 +74,39 @@ impl HandWritten {
     }
 
     pub fn inc(&self, x: i64) -> i64 {
-        Python::attach(|py| {
-            self.function
-                .bind(py)
-                .call1((x,))
-                .and_then(|r| r.extract::<i64>())
-                .unwrap()
-        })
+        attach(|py| self.inc_in(py, x))
+    }
+
+    /// `inc` for a caller that holds the GIL already.
+    pub fn inc_in(&self, py: Python<'_>, x: i64) -> i64 {
+        self.function
+            .bind(py)
+            .call1((x,))
+            .and_then(|r| r.extract::<i64>())
+            .unwrap()
     }
 
     /// Calls the function with `data` lent to Python without a copy (as the best hand-written
     /// rust-numpy code does, trusting the function not to keep the array) and keeps the result
     /// array without a copy.
     pub fn double(&self, data: &python4r::ndarray::Array1<f64>) -> Py<PyArray1<f64>> {
-        Python::attach(|py| {
-            // SAFETY: the array is dropped before `data` can change or be freed: the function
-            // only reads it and keeps no reference (the benchmark's own body).
-            let arr = unsafe { PyArray1::borrow_from_array(data, py.None().into_bound(py)) };
-            self.function
-                .bind(py)
-                .call1((arr,))
-                .and_then(|r| Ok(r.cast_into::<PyArray1<f64>>()?.unbind()))
-                .unwrap()
-        })
+        attach(|py| self.double_in(py, data))
+    }
+
+    /// `double` for a caller that holds the GIL already.
+    pub fn double_in(
+        &self,
+        py: Python<'_>,
+        data: &python4r::ndarray::Array1<f64>,
+    ) -> Py<PyArray1<f64>> {
+        // SAFETY: the array is dropped before `data` can change or be freed: the function only
+        // reads it and keeps no reference (the benchmark's own body).
+        let arr = unsafe { PyArray1::borrow_from_array(data, py.None().into_bound(py)) };
+        self.function
+            .bind(py)
+            .call1((arr,))
+            .and_then(|r| Ok(r.cast_into::<PyArray1<f64>>()?.unbind()))
+            .unwrap()
     }
 }
 
@@ -114,14 +131,14 @@ impl Python4j {
     }
 
     pub fn inc(&self, x: i64) -> i64 {
-        Python::attach(|py| {
+        attach(|py| {
             let x = x.into_pyobject(py).unwrap().into_any();
             self.run(py, "x", x).extract().unwrap()
         })
     }
 
     pub fn double(&self, data: &python4r::ndarray::Array1<f64>) -> Py<PyArray1<f64>> {
-        Python::attach(|py| {
+        attach(|py| {
             // SAFETY: as in `HandWritten::double`.
             let arr = unsafe { PyArray1::borrow_from_array(data, py.None().into_bound(py)) };
             self.run(py, "arr", arr.into_any())
@@ -144,7 +161,7 @@ impl PythonLoop {
         let source = format!(
             "import time\n{setup}\ndef __loop(n):\n    start = time.perf_counter_ns()\n    for _ in range(n):\n        {statement}\n    return time.perf_counter_ns() - start\n"
         );
-        let run = Python::attach(|py| {
+        let run = attach(|py| {
             let globals = PyDict::new(py);
             let source = CString::new(source).unwrap();
             py.run(&source, Some(&globals), None).unwrap();
@@ -161,7 +178,7 @@ impl PythonLoop {
 
     /// The time of `iters` runs, measured by Python itself.
     pub fn time(&self, iters: u64) -> Duration {
-        Python::attach(|py| {
+        attach(|py| {
             let ns: u64 = self
                 .run
                 .bind(py)

@@ -51,7 +51,7 @@ pub enum Passing {
 /// A parameter that becomes a Python variable.
 pub struct Input {
     pub ident: syn::Ident,
-    /// The Python variable name (the identifier without `r#`).
+    /// The Python variable name: `#[py(name = "...")]`, else the identifier without `r#`.
     pub name: String,
     /// The type converted: `T` for `T`, `&T` and `&mut T`.
     pub ty: Type,

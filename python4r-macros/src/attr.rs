@@ -1,25 +1,31 @@
-//! Parsing of the attribute's keys: `code`, `file`, `setup` and `output`.
+//! Parsing of the attribute's keys (`code`, `file`, `setup`, `output`, `per_call`, `crate`) and of
+//! a parameter's `#[py(name = "...")]`.
 
 use proc_macro2::{Span, TokenStream};
+use python4r_analysis::names::suggest;
+use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit, LitStr, Token};
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Token};
 
-mod kw {
-    syn::custom_keyword!(code);
-    syn::custom_keyword!(file);
-    syn::custom_keyword!(setup);
-    syn::custom_keyword!(output);
-}
+/// The keys of `#[py_exec(...)]`, each with an example of its value for error messages.
+const KEYS: &[(&str, &str)] = &[
+    ("code", "code = \"result = x + 1\""),
+    ("file", "file = \"src/double.py\""),
+    ("setup", "setup = \"import math\""),
+    ("output", "output = \"total\""),
+    ("per_call", "per_call = [\"calls\"]"),
+    ("crate", "crate = \"my_crate::python4r\""),
+];
 
-/// The allowed keys, as listed in error messages.
-pub const KEYS: &str = "`code`, `file`, `setup` and `output`";
+/// The keys of a parameter's `#[py(...)]`.
+const PARAM_KEYS: &[(&str, &str)] = &[("name", "#[py(name = \"X\")]")];
 
 /// The variables the function returns.
 pub enum Output {
     /// `output = "name"` (or the default `result`).
     One(LitStr),
-    /// `output = ["a", "b"]`, one variable per element of a returned tuple.
+    /// `output = ["a", "b"]`, one variable per element of a returned tuple (`[]`: none).
     Many { names: Vec<LitStr>, span: Span },
 }
 
@@ -30,8 +36,14 @@ pub struct Args {
     pub file: Option<LitStr>,
     pub setup: Option<LitStr>,
     pub output: Option<Output>,
+    /// `per_call = ["a", ...]`: `setup` names the code rebinds on purpose.
+    pub per_call: Option<Vec<LitStr>>,
+    /// `crate = "path"`: where generated code reaches python4r.
+    pub krate: Option<syn::Path>,
     /// Keys that were written, even with a value that failed to parse.
     pub seen: Vec<&'static str>,
+    /// Whether a key was not one of [`KEYS`] (it may be the misspelled `code`).
+    pub unknown_key: bool,
 }
 
 impl Args {
@@ -63,38 +75,123 @@ impl Args {
     }
 
     fn parse_entry(&mut self, input: ParseStream) -> syn::Result<()> {
-        let lookahead = input.lookahead1();
-        if lookahead.peek(kw::code) {
-            let key: kw::code = input.parse()?;
-            self.seen.push("code");
-            let value = string_value(input, "code", "code = \"result = x + 1\"")?;
-            set_once(&mut self.code, value, "code", key.span)
-        } else if lookahead.peek(kw::file) {
-            let key: kw::file = input.parse()?;
-            self.seen.push("file");
-            let value = string_value(input, "file", "file = \"src/double.py\"")?;
-            set_once(&mut self.file, value, "file", key.span)
-        } else if lookahead.peek(kw::setup) {
-            let key: kw::setup = input.parse()?;
-            self.seen.push("setup");
-            let value = string_value(input, "setup", "setup = \"import math\"")?;
-            set_once(&mut self.setup, value, "setup", key.span)
-        } else if lookahead.peek(kw::output) {
-            let key: kw::output = input.parse()?;
-            self.seen.push("output");
-            input.parse::<Token![=]>()?;
-            let value = output_value(input)?;
-            set_once(&mut self.output, value, "output", key.span)
-        } else if input.peek(syn::Ident) || input.peek(Token![type]) || input.peek(Token![fn]) {
-            let key: proc_macro2::TokenTree = input.parse()?;
-            Err(syn::Error::new(
-                key.span(),
-                format!("unknown key `{key}`; the keys are {KEYS}"),
-            ))
-        } else {
-            Err(lookahead.error())
+        // `Ident::parse_any` also takes keywords: `crate`, and mistakes such as `type`.
+        let key = input.call(Ident::parse_any).map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!(
+                    "expected a key such as `code = \"...\"`; the keys are {}",
+                    list(KEYS)
+                ),
+            )
+        })?;
+        let Some(&(name, example)) = KEYS.iter().find(|(name, _)| key == name) else {
+            self.unknown_key = true;
+            return Err(unknown_key(&key, KEYS));
+        };
+        self.seen.push(name);
+        input.parse::<Token![=]>()?;
+        let span = key.span();
+        match name {
+            "code" => set_once(
+                &mut self.code,
+                string_value(input, name, example)?,
+                name,
+                span,
+            ),
+            "file" => set_once(
+                &mut self.file,
+                string_value(input, name, example)?,
+                name,
+                span,
+            ),
+            "setup" => set_once(
+                &mut self.setup,
+                string_value(input, name, example)?,
+                name,
+                span,
+            ),
+            "output" => set_once(&mut self.output, output_value(input)?, name, span),
+            "per_call" => set_once(&mut self.per_call, per_call_value(input)?, name, span),
+            "crate" => set_once(&mut self.krate, crate_value(input, example)?, name, span),
+            _ => unreachable!("every key of KEYS is parsed"),
         }
     }
+}
+
+/// A parameter's `#[py(...)]` keys.
+#[derive(Default)]
+pub struct ParamArgs {
+    /// `name = "X"`: the parameter's Python name.
+    pub name: Option<LitStr>,
+}
+
+/// Whether `attr` is python4r's parameter attribute, `#[py(...)]`.
+pub fn is_param_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident("py")
+}
+
+impl ParamArgs {
+    /// Parses a parameter's `#[py(...)]` attributes, reporting every mistake.
+    pub fn parse(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> ParamArgs {
+        let mut args = ParamArgs::default();
+        for attr in attrs.iter().filter(|attr| is_param_attr(attr)) {
+            if !matches!(attr.meta, syn::Meta::List(_)) {
+                errors.push(syn::Error::new(
+                    attr.span(),
+                    "`#[py]` takes the parameter's Python name: `#[py(name = \"X\")]`",
+                ));
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                let Some(key) = meta.path.get_ident() else {
+                    return Err(
+                        meta.error(format!("the keys of `#[py(...)]` are {}", list(PARAM_KEYS)))
+                    );
+                };
+                if key != "name" {
+                    return Err(unknown_key(key, PARAM_KEYS));
+                }
+                let value = meta.value()?.parse::<Expr>()?;
+                match ungroup(value) {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(lit), ..
+                    }) => set_once(&mut args.name, lit, "name", key.span()),
+                    other => Err(syn::Error::new(
+                        other.span(),
+                        "`name` takes a string literal, the parameter's Python name: \
+                         `#[py(name = \"X\")]`",
+                    )),
+                }
+            });
+            if let Err(error) = parsed {
+                errors.push(error);
+            }
+        }
+        args
+    }
+}
+
+/// "`a`, `b` and `c`".
+fn list(keys: &[(&str, &str)]) -> String {
+    let names: Vec<String> = keys.iter().map(|(name, _)| format!("`{name}`")).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+fn unknown_key(key: &Ident, keys: &[(&str, &str)]) -> syn::Error {
+    let written = key.unraw().to_string();
+    let message = match suggest(&written, keys.iter().map(|(name, _)| *name)) {
+        Some(known) => format!("unknown key `{written}`; did you mean `{known}`?"),
+        None if keys.len() == 1 => {
+            format!("unknown key `{written}`; the only key is {}", list(keys))
+        }
+        None => format!("unknown key `{written}`; the keys are {}", list(keys)),
+    };
+    syn::Error::new(key.span(), message)
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &str, span: Span) -> syn::Result<()> {
@@ -116,43 +213,66 @@ fn ungroup(value: Expr) -> Expr {
     }
 }
 
-fn string_value(input: ParseStream, key: &str, example: &str) -> syn::Result<LitStr> {
-    input.parse::<Token![=]>()?;
-    let value = ungroup(input.parse()?);
-    match value {
+/// The string literal, or (boxed, for the error's span or another reading) what was written.
+fn string_literal(value: Expr) -> Result<LitStr, Box<Expr>> {
+    match ungroup(value) {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
         }) => Ok(lit),
-        other => Err(syn::Error::new(
+        other => Err(Box::new(other)),
+    }
+}
+
+fn string_value(input: ParseStream, key: &str, example: &str) -> syn::Result<LitStr> {
+    string_literal(input.parse()?).map_err(|other| {
+        syn::Error::new(
             other.span(),
             format!("`{key}` takes a string literal (raw strings work too), e.g. `{example}`"),
-        )),
+        )
+    })
+}
+
+/// `["a", "b"]`: the literals and the span of the brackets.
+fn string_list(value: Expr, hint: &str) -> syn::Result<(Vec<LitStr>, Span)> {
+    match ungroup(value) {
+        Expr::Array(array) => {
+            let span = array.bracket_token.span.join();
+            let names = array
+                .elems
+                .into_iter()
+                .map(|element| {
+                    string_literal(element).map_err(|other| syn::Error::new(other.span(), hint))
+                })
+                .collect::<syn::Result<Vec<_>>>()?;
+            Ok((names, span))
+        }
+        other => Err(syn::Error::new(other.span(), hint)),
     }
 }
 
 fn output_value(input: ParseStream) -> syn::Result<Output> {
     const HINT: &str = "`output` takes a variable name, `output = \"q\"`, or a list of them for a \
                         tuple return, `output = [\"q\", \"r\"]`";
-    let value = ungroup(input.parse()?);
-    match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => Ok(Output::One(lit)),
-        Expr::Array(array) => {
-            let span = array.bracket_token.span.join();
-            let mut names = Vec::new();
-            for element in array.elems {
-                match ungroup(element) {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(lit), ..
-                    }) => names.push(lit),
-                    other => return Err(syn::Error::new(other.span(), HINT)),
-                }
-            }
-            Ok(Output::Many { names, span })
-        }
-        other => Err(syn::Error::new(other.span(), HINT)),
+    match string_literal(input.parse()?) {
+        Ok(lit) => Ok(Output::One(lit)),
+        Err(other) => string_list(*other, HINT).map(|(names, span)| Output::Many { names, span }),
     }
+}
+
+fn per_call_value(input: ParseStream) -> syn::Result<Vec<LitStr>> {
+    const HINT: &str = "`per_call` takes a list of the `setup` names the code rebinds on purpose, \
+                        e.g. `per_call = [\"calls\"]`";
+    string_list(input.parse()?, HINT).map(|(names, _)| names)
+}
+
+fn crate_value(input: ParseStream, example: &str) -> syn::Result<syn::Path> {
+    let hint = format!(
+        "`crate` takes, as a string, the path at which python4r is reachable, e.g. `{example}`"
+    );
+    let value: Expr = input.parse()?;
+    let lit = string_literal(value).map_err(|other| syn::Error::new(other.span(), &hint))?;
+    lit.parse_with(syn::Path::parse_mod_style)
+        .map_err(|_| syn::Error::new(lit.span(), &hint))
 }
 
 /// Skips the rest of a malformed entry, up to (not including) the next top-level comma.
@@ -190,11 +310,17 @@ mod tests {
             code = r#"x"#,
             setup = "import os",
             output = ["a", "b"],
+            per_call = ["c"],
+            crate = "::my::python4r",
         ));
-        assert!(errors.is_empty());
+        assert!(errors.is_empty(), "{:?}", errors);
         assert_eq!(args.code.unwrap().value(), "x");
         assert_eq!(args.setup.unwrap().value(), "import os");
         assert!(matches!(args.output, Some(Output::Many { ref names, .. }) if names.len() == 2));
+        assert_eq!(args.per_call.unwrap()[0].value(), "c");
+        let krate = args.krate.unwrap();
+        assert_eq!(quote!(#krate).to_string(), ":: my :: python4r");
+        assert!(!args.unknown_key);
     }
 
     #[test]
@@ -204,12 +330,64 @@ mod tests {
             code = 42,
             code = "y",
             code = "z",
-            output = 1
+            output = 1,
+            per_call = "x",
+            crate = "not a path",
+            body = "x",
         ));
-        assert_eq!(found.len(), 4, "{found:?}");
-        assert!(found[0].contains("unknown key `cod`"));
+        assert_eq!(found.len(), 7, "{found:?}");
+        assert_eq!(found[0], "unknown key `cod`; did you mean `code`?");
         assert!(found[1].contains("`code` takes a string literal"));
         assert!(found[2].contains("`code` may only be specified once"));
         assert!(found[3].contains("`output` takes a variable name"));
+        assert!(found[4].contains("`per_call` takes a list"));
+        assert!(found[5].contains("`crate` takes, as a string, the path"));
+        assert_eq!(
+            found[6],
+            "unknown key `body`; the keys are `code`, `file`, `setup`, `output`, `per_call` and \
+             `crate`"
+        );
+    }
+
+    #[test]
+    fn an_empty_output_list_parses() {
+        let (args, errors) = Args::parse(quote!(code = "x", output = []));
+        assert!(errors.is_empty());
+        assert!(matches!(args.output, Some(Output::Many { ref names, .. }) if names.is_empty()));
+    }
+
+    fn param(attrs: TokenStream) -> (Option<String>, Vec<String>) {
+        let param: syn::FnArg = syn::parse2(quote!(#attrs x: i64)).unwrap();
+        let syn::FnArg::Typed(typed) = param else {
+            unreachable!()
+        };
+        let mut errors = Vec::new();
+        let args = ParamArgs::parse(&typed.attrs, &mut errors);
+        (
+            args.name.map(|lit| lit.value()),
+            errors.iter().map(ToString::to_string).collect(),
+        )
+    }
+
+    #[test]
+    fn a_parameter_names_itself_in_python() {
+        assert_eq!(
+            param(quote!(#[py(name = "X")])),
+            (Some("X".to_owned()), vec![])
+        );
+        assert_eq!(param(quote!(#[allow(unused)])), (None, vec![]));
+        let (_, errors) = param(quote!(#[py(nme = "X")]));
+        assert_eq!(errors, ["unknown key `nme`; did you mean `name`?"]);
+        let (_, errors) = param(quote!(#[py(alias = "X")]));
+        assert_eq!(errors, ["unknown key `alias`; the only key is `name`"]);
+        let (_, errors) = param(quote!(#[py(name = X)]));
+        assert!(
+            errors[0].starts_with("`name` takes a string literal"),
+            "{errors:?}"
+        );
+        let (_, errors) = param(quote!(#[py(name = "X", name = "Y")]));
+        assert_eq!(errors, ["`name` may only be specified once"]);
+        let (_, errors) = param(quote!(#[py]));
+        assert!(errors[0].starts_with("`#[py]` takes the parameter's Python name"));
     }
 }

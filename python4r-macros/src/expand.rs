@@ -1,16 +1,40 @@
 //! Generates the function body: conversions, the cached Python function, and output extraction.
+//!
+//! Generated code reaches python4r only through `<crate>::__private` (`::python4r` unless the
+//! attribute says `crate = "..."`), and names its own variables with `Span::mixed_site()`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident};
+use syn::{FnArg, Ident, Signature};
 
-use crate::ast::{Function, Passing, Returns};
-use crate::valid::{Checked, Code};
+use crate::ast::{Function, Input, Passing, Returns};
+use crate::attr::is_param_attr;
+use crate::valid::python::Code;
+use crate::valid::{Checked, Warning};
 
 fn hidden(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
+}
+
+/// `tokens` with every span moved to where `span` is, keeping each token's hygiene.
+fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut moved = Group::new(group.delimiter(), located_at(group.stream(), span));
+                moved.set_span(group.span().located_at(span));
+                TokenTree::Group(moved)
+            }
+            mut other => {
+                other.set_span(other.span().located_at(span));
+                other
+            }
+        })
+        .collect()
 }
 
 fn numbered(prefix: &str, index: usize) -> Ident {
@@ -43,7 +67,18 @@ pub fn stub(func: &Function, errors: syn::Error) -> TokenStream {
     }
 }
 
-fn code_tokens(code: &Code) -> TokenStream {
+/// The signature as written, without the `#[py(...)]` attributes of its parameters.
+fn signature(sig: &Signature) -> Signature {
+    let mut sig = sig.clone();
+    for arg in sig.inputs.iter_mut() {
+        if let FnArg::Typed(typed) = arg {
+            typed.attrs.retain(|attr| !is_param_attr(attr));
+        }
+    }
+    sig
+}
+
+fn code_tokens(krate: &syn::Path, code: &Code) -> TokenStream {
     let indented = code.indented;
     match &code.path {
         None => {
@@ -52,7 +87,7 @@ fn code_tokens(code: &Code) -> TokenStream {
             let file = quote_spanned!(span=> ::core::file!());
             let line = quote_spanned!(span=> ::core::line!());
             quote! {
-                ::python4r::__private::Code {
+                #krate::__private::Code {
                     text: #lit,
                     file: #file,
                     line: #line,
@@ -61,7 +96,7 @@ fn code_tokens(code: &Code) -> TokenStream {
             }
         }
         Some(path) => quote! {
-            ::python4r::__private::Code {
+            #krate::__private::Code {
                 text: ::core::include_str!(#path),
                 file: #path,
                 line: 1,
@@ -71,187 +106,218 @@ fn code_tokens(code: &Code) -> TokenStream {
     }
 }
 
-/// The function with its generated body.
-pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
-    let Checked {
-        py_token,
-        inputs,
-        returns,
-        result,
-        outputs,
-        code,
-        setup,
-        module_frame,
-    } = checked;
-    let Function {
-        attrs, vis, sig, ..
-    } = func;
-
-    let state = hidden("__PYTHON4R_FUNCTION");
-    let py = hidden("__py");
-    let call = hidden("__call");
-    let outs = hidden("__outputs");
-    let outcome = hidden("__outcome");
-    let value = hidden("__value");
-    let error = hidden("__error");
-
-    let fn_name = sig.ident.unraw().to_string();
-    let code = code_tokens(code);
-    let setup = match setup {
+/// The function's compile-time description, `__private::Spec`.
+fn spec(func: &Function, checked: &Checked) -> TokenStream {
+    let krate = &checked.krate;
+    let fn_name = func.sig.ident.unraw().to_string();
+    let code = code_tokens(krate, &checked.code);
+    let setup = match &checked.setup {
         Some(setup) => {
-            let setup = code_tokens(setup);
+            let setup = code_tokens(krate, setup);
             quote!(::core::option::Option::Some(#setup))
         }
         None => quote!(::core::option::Option::None),
     };
-    let input_names = inputs.iter().map(|input| &input.name);
+    let inputs = checked.inputs.iter().map(|input| &input.name);
+    let outputs = &checked.outputs;
+    let module_frame = checked.module_frame;
+    quote! {
+        #krate::__private::Spec {
+            name: #fn_name,
+            module: ::core::module_path!(),
+            code: #code,
+            setup: #setup,
+            inputs: &[#(#inputs),*],
+            outputs: &[#(#outputs),*],
+            module_frame: #module_frame,
+        }
+    }
+}
 
-    // Conversions: shared inputs first, then writable ones, which must be released again
-    // (`after_call`) whatever happens next.
-    let mut converts = Vec::new();
-    let mut args = Vec::new();
-    let mut muts: Vec<(TokenStream, Ident, String)> = Vec::new();
-    for (index, input) in inputs.iter().enumerate() {
-        let ident = &input.ident;
-        let name = &input.name;
-        let ty = &input.ty;
-        let obj = numbered("__arg", index);
-        args.push(obj.clone());
-        let with_variable =
-            quote!(|#error: ::python4r::__private::Error| #error.with_variable(#name));
+/// The conversions of the parameters, each bound to a hidden variable, and the expressions that
+/// pass them to the call in parameter order. Shared parameters convert first; `&mut` ones are
+/// lent through a guard (`__private::Lent`) that releases them again whatever happens next.
+struct Conversions {
+    statements: Vec<TokenStream>,
+    arguments: Vec<TokenStream>,
+    /// The guards of the `&mut` parameters.
+    lent: Vec<Ident>,
+}
+
+fn conversions(checked: &Checked, py: &Ident) -> Conversions {
+    let krate = &checked.krate;
+    let error = hidden("__error");
+    let mut shared = Vec::new();
+    let mut writable = Vec::new();
+    let mut arguments = Vec::new();
+    let mut lent = Vec::new();
+    for (index, input) in checked.inputs.iter().enumerate() {
+        let Input {
+            ident, name, ty, ..
+        } = input;
         match input.passing {
             Passing::Value | Passing::Ref => {
-                let reference = if input.passing == Passing::Value {
-                    quote!(&#ident)
-                } else {
-                    quote!(#ident)
+                let arg = numbered("__arg", index);
+                let reference = match input.passing {
+                    Passing::Value => quote!(&#ident),
+                    _ => quote!(#ident),
                 };
-                let convert = quote_spanned! {ty.span()=>
-                    <#ty as ::python4r::__private::Input>::to_python
-                };
-                converts.push(quote! {
-                    let #obj = ::core::result::Result::map_err(#convert(#reference, #py), #with_variable)?;
+                // python4r's own conversion of the type if it has one, else pyo3's traits
+                // (`__private::Conv`), every token located at the type, where an error about
+                // the type belongs (hygiene unchanged).
+                let convert = located_at(
+                    quote!((&#krate::__private::Conv::<#ty>::new()).to_python(#reference, #py)),
+                    ty.span(),
+                );
+                shared.push(quote! {
+                    let #arg = ::core::result::Result::map_err(
+                        #convert,
+                        |#error: #krate::__private::Error| #krate::__private::with_variable(#error, #name),
+                    )?;
                 });
+                arguments.push(quote!(&#arg));
             }
             Passing::RefMut => {
-                let trait_path = quote_spanned! {ty.span()=>
-                    <#ty as ::python4r::__private::InputMut>
+                let guard = numbered("__lent", index);
+                let lend = quote_spanned! {ty.span()=>
+                    <#ty as #krate::__private::InputMut>::lend
                 };
-                muts.push((trait_path, obj, name.clone()));
-                let _ = ident;
+                writable.push(quote! {
+                    let #guard = #lend(&mut *#ident, #py, #name)?;
+                });
+                arguments.push(quote!(#guard.object()));
+                lent.push(guard);
             }
         }
     }
-    let mut_inputs: Vec<_> = inputs
-        .iter()
-        .enumerate()
-        .filter(|(_, input)| input.passing == Passing::RefMut)
-        .collect();
-    for (position, ((trait_path, obj, name), (_, input))) in
-        muts.iter().zip(mut_inputs.iter()).enumerate()
-    {
-        let ident = &input.ident;
-        let release = muts[..position].iter().zip(mut_inputs.iter()).map(
-            |((earlier_trait, earlier_obj, _), (_, earlier))| {
-                let earlier_ident = &earlier.ident;
-                quote! {
-                    let _ = #earlier_trait::after_call(&mut *#earlier_ident, &#earlier_obj);
-                }
-            },
-        );
-        converts.push(quote! {
-            let #obj = match #trait_path::to_python_mut(&mut *#ident, #py) {
-                ::core::result::Result::Ok(#obj) => #obj,
-                ::core::result::Result::Err(#error) => {
-                    #(#release)*
-                    return ::core::result::Result::Err(#error.with_variable(#name));
-                }
-            };
-        });
+    shared.extend(writable);
+    Conversions {
+        statements: shared,
+        arguments,
+        lent,
     }
-    let releases: Vec<_> = muts
-        .iter()
-        .zip(mut_inputs.iter())
-        .enumerate()
-        .map(|(position, ((trait_path, obj, name), (_, input)))| {
-            let ident = &input.ident;
-            let done = numbered("__released", position);
-            quote! {
-                let #done = ::core::result::Result::map_err(
-                    #trait_path::after_call(&mut *#ident, &#obj),
-                    |#error: ::python4r::__private::Error| #error.with_variable(#name),
-                );
-            }
-        })
-        .collect();
-    let released: Vec<_> = (0..muts.len())
-        .map(|position| numbered("__released", position))
-        .collect();
+}
 
-    // Each output as a `Result`, its conversion error naming the variable.
+/// The function's value from the call's outputs, as a `Result` whose error names the variable.
+fn produce(checked: &Checked, outs: &Ident) -> TokenStream {
+    let krate = &checked.krate;
+    let error = hidden("__error");
+    // A single output is the call's value itself (`FunctionState::call_one`).
+    let single = matches!(checked.returns, Returns::Value(_));
     let extract = |ty: &syn::Type, index: usize, name: &str| {
-        let from = quote_spanned! {ty.span()=>
-            <#ty as ::python4r::__private::Output>::from_python
+        let output = if single {
+            quote!(&#outs)
+        } else {
+            quote!(&#krate::__private::output(&#outs, #index))
         };
+        let from = located_at(
+            quote!((&#krate::__private::Conv::<#ty>::new()).extract(#output)),
+            ty.span(),
+        );
         quote! {
             ::core::result::Result::map_err(
-                #from(&::python4r::__private::output(&#outs, #index)),
-                |#error: ::python4r::__private::Error| #error.with_variable(#name),
+                #from,
+                |#error: #krate::__private::Error| #krate::__private::with_variable(#error, #name),
             )
         }
     };
-    let produce = match returns {
+    match &checked.returns {
         Returns::Unit => quote!(::core::result::Result::Ok(())),
-        Returns::Value(ty) => extract(ty, 0, &outputs[0]),
+        Returns::Value(ty) => extract(ty, 0, &checked.outputs[0]),
         Returns::Tuple(types) => {
             let elements = types
                 .iter()
-                .zip(outputs)
+                .zip(&checked.outputs)
                 .enumerate()
                 .map(|(index, (ty, name))| extract(ty, index, name));
             quote!(::core::result::Result::Ok((#(#elements?,)*)))
         }
-    };
+    }
+}
 
-    let run = match py_token {
-        Some(token) => quote!(#call(#token)),
-        None => quote!(::python4r::__private::with_gil(#call)),
-    };
-    let finish = match result {
-        Some(span) => quote_spanned! {*span=>
+/// Turns the call's `Result` into the function's return: returned as it is (converted into the
+/// user's error type), or a panic naming the function.
+fn finish(func: &Function, checked: &Checked, outcome: &Ident) -> TokenStream {
+    let krate = &checked.krate;
+    let fn_name = func.sig.ident.unraw().to_string();
+    let value = hidden("__value");
+    let error = hidden("__error");
+    match checked.result {
+        Some(span) => quote_spanned! {span=>
             ::core::result::Result::map_err(#outcome, ::core::convert::From::from)
         },
         None => quote! {
             match #outcome {
                 ::core::result::Result::Ok(#value) => #value,
-                ::core::result::Result::Err(#error) => ::python4r::__private::fail(#fn_name, #error),
+                ::core::result::Result::Err(#error) => #krate::__private::fail(#fn_name, #error),
             }
         },
+    }
+}
+
+/// Each warning as the use of a deprecated constant at the warning's span: the one warning a
+/// stable proc macro can emit (the technique of the `proc-macro-warning` crate).
+fn warnings(warnings: &[Warning]) -> TokenStream {
+    let each = warnings.iter().map(|Warning { span, message }| {
+        let name = Ident::new("py_exec_warning", *span);
+        quote! {
+            {
+                #[deprecated(note = #message)]
+                #[allow(non_upper_case_globals)]
+                const #name: () = ();
+                let _ = #name;
+            }
+        }
+    });
+    quote!(#(#each)*)
+}
+
+/// The function with its generated body.
+pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
+    let krate = &checked.krate;
+    let state = hidden("__PYTHON4R_FUNCTION");
+    let py = hidden("__py");
+    let call = hidden("__call");
+    let outs = hidden("__outputs");
+    let outcome = hidden("__outcome");
+
+    let spec = spec(func, checked);
+    let Conversions {
+        statements,
+        arguments,
+        lent,
+    } = conversions(checked, &py);
+    let produce = produce(checked, &outs);
+    let call_method = match checked.returns {
+        Returns::Value(_) => quote!(call_one),
+        _ => quote!(call),
     };
+    let run = match &checked.py_token {
+        Some(token) => quote!(#call(#token)),
+        None => quote!(#krate::__private::with_gil(#call)),
+    };
+    let finish = finish(func, checked, &outcome);
+    let warnings = warnings(&checked.warnings);
+    let attrs = &func.attrs;
+    let vis = &func.vis;
+    let sig = signature(&func.sig);
 
     quote! {
         #(#attrs)*
         #vis #sig {
-            static #state: ::python4r::__private::PyFunction =
-                ::python4r::__private::PyFunction::new(::python4r::__private::Spec {
-                    name: #fn_name,
-                    module: ::core::module_path!(),
-                    code: #code,
-                    setup: #setup,
-                    inputs: &[#(#input_names),*],
-                    outputs: &[#(#outputs),*],
-                    module_frame: #module_frame,
-                });
-            let #call = |#py: ::python4r::__private::Python<'_>| -> ::python4r::__private::Result<_> {
-                #(#converts)*
-                let #outcome = (|| -> ::python4r::__private::Result<_> {
-                    let #outs = #state.call(#py, &[#(&#args),*])?;
+            #warnings
+            #[allow(unused_imports)]
+            use #krate::__private::{
+                NativeInput as _, NativeOutput as _, Pyo3Input as _, Pyo3Output as _,
+            };
+            static #state: #krate::__private::FunctionState = #krate::__private::FunctionState::new(#spec);
+            let #call = |#py: #krate::__private::Python<'_>| -> #krate::__private::Result<_> {
+                #(#statements)*
+                let #outcome = (|| -> #krate::__private::Result<_> {
+                    let #outs = #state.#call_method(#py, &[#(#arguments),*])?;
                     #produce
                 })();
-                #(#releases)*
-                let #value = #outcome?;
-                #(#released?;)*
-                ::core::result::Result::Ok(#value)
+                #krate::__private::after_release(#outcome, [#(#lent.release()),*])
             };
             let #outcome = #run;
             #finish

@@ -7,9 +7,12 @@
 //! | `PYTHON4R_PATH_APPEND` | `before`, `after`, `none` | `before` | put them before or after the default `sys.path`, or make them the whole of it |
 //! | `PYTHON4R_NUMPY_IMPORT` | `true`, `false` | `true` | import numpy at start-up; `false` never imports it (tensors cannot cross) |
 //! | `PYTHON4R_BF16` | `cast`, `ml_dtypes` | `cast` | how bfloat16 tensors cross: a float32 copy, or zero-copy as `ml_dtypes.bfloat16` |
+//! | `PYTHON4R_WARNINGS` | `on`, `off` | `on` | whether warnings are printed on standard error when no `log` logger is installed (read at each warning) |
+//! | `PYTHON4R_EXIT_TIMEOUT` | seconds (`2.5`) | `10` | how long the process waits at exit for Python's exit handlers ([`shutdown`](crate::shutdown)); `0` skips them |
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 
@@ -35,6 +38,9 @@ pub enum Bf16Mode {
     MlDtypes,
 }
 
+/// How long the process waits at exit for Python's exit handlers, unless configured.
+pub const DEFAULT_EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The interpreter's configuration. Build one with [`Config::from_env`] or [`Config::default`],
 /// adjust it, and [`apply`](Config::apply) it before the first use of Python.
 ///
@@ -54,11 +60,18 @@ pub enum Bf16Mode {
 /// # Ok::<(), python4r::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
-    paths: Vec<PathBuf>,
-    path_append: PathAppend,
-    numpy_import: bool,
-    bf16: Bf16Mode,
+    /// The extra `sys.path` entries (`PYTHON4R_PATH`).
+    pub paths: Vec<PathBuf>,
+    /// Where the extra entries go (`PYTHON4R_PATH_APPEND`).
+    pub path_append: PathAppend,
+    /// Whether numpy is imported at start-up (`PYTHON4R_NUMPY_IMPORT`).
+    pub numpy_import: bool,
+    /// How bfloat16 tensors cross (`PYTHON4R_BF16`).
+    pub bf16: Bf16Mode,
+    /// How long the process waits at exit for Python's exit handlers (`PYTHON4R_EXIT_TIMEOUT`).
+    pub exit_timeout: Duration,
 }
 
 impl Default for Config {
@@ -68,6 +81,7 @@ impl Default for Config {
             path_append: PathAppend::Before,
             numpy_import: true,
             bf16: Bf16Mode::CastToF32,
+            exit_timeout: DEFAULT_EXIT_TIMEOUT,
         }
     }
 }
@@ -112,6 +126,20 @@ impl Config {
                 }
             };
         }
+        if let Some(seconds) = get("PYTHON4R_EXIT_TIMEOUT") {
+            config.exit_timeout = seconds
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "PYTHON4R_EXIT_TIMEOUT is `{}`; use a number of seconds (`10`, `2.5`), or \
+                         `0` to skip Python's exit handlers",
+                        seconds.trim()
+                    ))
+                })?;
+        }
         Ok(config)
     }
 
@@ -140,24 +168,12 @@ impl Config {
         self
     }
 
-    /// The extra `sys.path` entries.
-    pub fn paths(&self) -> &[PathBuf] {
-        &self.paths
-    }
-
-    /// Where the extra entries go.
-    pub fn get_path_append(&self) -> PathAppend {
-        self.path_append
-    }
-
-    /// Whether numpy is imported.
-    pub fn get_numpy_import(&self) -> bool {
-        self.numpy_import
-    }
-
-    /// How bfloat16 tensors cross.
-    pub fn get_bf16(&self) -> Bf16Mode {
-        self.bf16
+    /// How long the process waits at exit for Python's exit handlers (default
+    /// [`DEFAULT_EXIT_TIMEOUT`]); zero skips them. See [`shutdown`](crate::shutdown), which runs
+    /// them without a time limit when called before the program ends.
+    pub fn exit_timeout(mut self, timeout: Duration) -> Self {
+        self.exit_timeout = timeout;
+        self
     }
 
     /// Makes this the configuration the interpreter starts with.
@@ -231,12 +247,14 @@ mod tests {
             ("PYTHON4R_PATH_APPEND", "after"),
             ("PYTHON4R_NUMPY_IMPORT", "false"),
             ("PYTHON4R_BF16", "ml_dtypes"),
+            ("PYTHON4R_EXIT_TIMEOUT", "2.5"),
         ]))
         .unwrap();
-        assert_eq!(config.paths(), &[PathBuf::from("/a"), PathBuf::from("/b")]);
-        assert_eq!(config.get_path_append(), PathAppend::After);
-        assert!(!config.get_numpy_import());
-        assert_eq!(config.get_bf16(), Bf16Mode::MlDtypes);
+        assert_eq!(config.paths, [PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(config.path_append, PathAppend::After);
+        assert!(!config.numpy_import);
+        assert_eq!(config.bf16, Bf16Mode::MlDtypes);
+        assert_eq!(config.exit_timeout, Duration::from_millis(2500));
     }
 
     #[test]
@@ -253,5 +271,13 @@ mod tests {
         );
         let err = Config::from_lookup(lookup(&[("PYTHON4R_BF16", "f8")])).unwrap_err();
         assert!(err.to_string().contains("PYTHON4R_BF16 is `f8`"), "{err}");
+        for bad in ["-1", "soon", "inf"] {
+            let err = Config::from_lookup(lookup(&[("PYTHON4R_EXIT_TIMEOUT", bad)])).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&format!("PYTHON4R_EXIT_TIMEOUT is `{bad}`")),
+                "{msg}"
+            );
+        }
     }
 }

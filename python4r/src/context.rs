@@ -31,6 +31,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
 use crate::error::{Error, Result};
+use crate::gil::with_gil;
 
 /// The name of the default context, the interpreter's `__main__` module.
 pub const MAIN: &str = "main";
@@ -122,7 +123,7 @@ impl Context {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn clear(&self) -> Result<()> {
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let globals = self.globals(py);
             let doomed: Vec<_> = globals
                 .keys()
@@ -147,6 +148,12 @@ impl Context {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 }
+
+// The namespace is a Python `dict`: Python code changes it under the GIL, and a panic in Rust
+// leaves it as Python left it, which is what a later call sees anyway (python4r keeps no Rust
+// invariant about its contents).
+impl std::panic::UnwindSafe for Context {}
+impl std::panic::RefUnwindSafe for Context {}
 
 impl Default for Context {
     fn default() -> Self {

@@ -17,6 +17,22 @@
 //! | tuples of up to 12 elements | `tuple` |
 //! | [`Value`] | any of the above, nested, with mixed-type dict keys, in order |
 //! | `Py<PyAny>` | anything, passed through |
+//! | `num_complex::Complex32`, `Complex64` (feature `num-complex`) | `complex` (also from numpy complex scalars) |
+//! | `chrono::NaiveDate` (feature `chrono`) | `datetime.date` |
+//! | `chrono::NaiveDateTime`, `DateTime<Utc>`, `DateTime<FixedOffset>` (feature `chrono`) | `datetime.datetime`, naive or aware (also from `numpy.datetime64`; `Option<_>` is `None` for `NaT`) |
+//! | `chrono::NaiveTime` (feature `chrono`) | `datetime.time` |
+//! | `chrono::TimeDelta` (feature `chrono`) | `datetime.timedelta` (also from `numpy.timedelta64`) |
+//!
+//! # Dates and times (feature `chrono`)
+//!
+//! pyo3's conversions carry microseconds, as Python's `datetime` does: a chrono value's
+//! nanoseconds are truncated on the way to Python, and a `pandas.Timestamp` (a `datetime`
+//! subclass) arrives without its nanoseconds; pass `ts.to_datetime64()` to keep them, since a
+//! `numpy.datetime64` scalar is read exactly. numpy's dates have no time zone: a
+//! `numpy.datetime64` becomes a `NaiveDateTime`, or a `DateTime<Utc>` when asked for one. A
+//! `DateTime<FixedOffset>` takes a `datetime` with a fixed-offset `tzinfo`; [`Value`] takes any
+//! aware `datetime` (a `zoneinfo` zone too), keeping the offset it has at that instant but not
+//! the zone. Date *arrays* cross as tensors: see [`crate::datetime`].
 //!
 //! # A type of your own
 //!
@@ -59,12 +75,18 @@ use std::fmt;
 use pyo3::conversion::FromPyObjectOwned;
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString,
-    PyTuple,
+    PyBool, PyByteArray, PyBytes, PyComplex, PyComplexMethods, PyDict, PyFloat, PyFrozenSet, PyInt,
+    PyList, PySet, PyString, PyTuple,
 };
 use pyo3::{BoundObject, IntoPyObject};
 
 use crate::error::{Error, Result};
+use crate::pyerr::{self, type_name};
+use crate::tensor::Tensor;
+#[cfg(feature = "numpy")]
+use crate::tensor::TensorViewMut;
+#[cfg(feature = "chrono")]
+use crate::time_values;
 
 /// A Rust value that can be passed to Python (by reference).
 ///
@@ -91,13 +113,13 @@ where
     fn to_python<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
         self.into_pyobject(py)
             .map(|obj| obj.into_any().into_bound())
-            .map_err(|e| Error::from_pyerr(py, e.into()))
+            .map_err(|e| pyerr::from_conversion_error(py, e))
     }
 }
 
 /// A Rust value that Python may change in place: how `&mut T` arguments cross.
 ///
-/// [`Tensor`](crate::Tensor)s are lent writable, over the same memory. A `Vec<T>` or a
+/// [`Tensor`]s are lent writable, over the same memory. A `Vec<T>` or a
 /// [`Value`] crosses as a `list` (or `dict`) whose contents are read back into the Rust value
 /// after the call.
 pub trait ToPythonMut {
@@ -167,33 +189,53 @@ impl<T> FromPython for T
 where
     T: for<'py> FromPyObjectOwned<'py>,
 {
+    #[inline]
     fn from_python(obj: &Bound<'_, PyAny>) -> Result<Self> {
-        obj.extract::<T>().map_err(|e| {
-            let err: PyErr = e.into();
-            let py = obj.py();
-            match err
-                .get_type(py)
-                .is_subclass_of::<pyo3::exceptions::PyTypeError>()
-                .unwrap_or(false)
-                || err
-                    .get_type(py)
-                    .is_subclass_of::<pyo3::exceptions::PyOverflowError>()
-                    .unwrap_or(false)
-                || err
-                    .get_type(py)
-                    .is_subclass_of::<pyo3::exceptions::PyValueError>()
-                    .unwrap_or(false)
-            {
-                true => Error::conversion(
-                    obj,
-                    std::any::type_name::<T>(),
-                    crate::error::exception_message(py, &err),
-                ),
-                // Anything else (an exception raised by the object's own methods) stays a
-                // Python error.
-                false => Error::from_pyerr(py, err),
-            }
-        })
+        match obj.extract::<T>() {
+            Ok(value) => Ok(value),
+            Err(e) => not_extracted(obj, e),
+        }
+    }
+}
+
+/// The error path of [`FromPython::from_python`], out of line: the call path stays small.
+#[cold]
+#[inline(never)]
+fn not_extracted<T, E: Into<PyErr>>(obj: &Bound<'_, PyAny>, error: E) -> Result<T>
+where
+    T: for<'py> FromPyObjectOwned<'py>,
+{
+    // numpy's date scalars, which pyo3's chrono conversions refuse.
+    #[cfg(feature = "chrono")]
+    if let Some(value) = crate::time_values::from_numpy_scalar::<T>(obj) {
+        return value;
+    }
+    Err(extraction_error(obj, std::any::type_name::<T>(), error))
+}
+
+/// The error of extracting `expected` from `obj`: python4r's own error as it is; a Python
+/// `TypeError`, `OverflowError` or `ValueError` (the value does not fit the type) as an
+/// [`Error::Conversion`]; any other exception (raised by the object's own methods) as it is.
+fn extraction_error<E: Into<PyErr>>(obj: &Bound<'_, PyAny>, expected: &str, error: E) -> Error {
+    let py = obj.py();
+    let err = match pyerr::as_error(error) {
+        Ok(error) => return error,
+        Err(err) => err,
+    };
+    let ty = err.get_type(py);
+    let does_not_fit = ty
+        .is_subclass_of::<pyo3::exceptions::PyTypeError>()
+        .unwrap_or(false)
+        || ty
+            .is_subclass_of::<pyo3::exceptions::PyOverflowError>()
+            .unwrap_or(false)
+        || ty
+            .is_subclass_of::<pyo3::exceptions::PyValueError>()
+            .unwrap_or(false);
+    if does_not_fit {
+        Error::conversion(obj, expected, pyerr::exception_message(py, &err))
+    } else {
+        Error::from_pyerr(py, err)
     }
 }
 
@@ -216,6 +258,10 @@ where
 ///     ])
 /// );
 /// assert_eq!(v.to_string(), "{'a': 1, 1: 'a', 'l': [1, 2.0, None]}");
+///
+/// let z: Value = python4r::eval("complex(1, -2)")?;
+/// assert_eq!(z, Value::Complex(python4r::num_complex::Complex64::new(1.0, -2.0)));
+/// assert_eq!(z.to_string(), "(1-2j)");
 /// # Ok::<(), python4r::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -242,7 +288,27 @@ pub enum Value {
     /// `dict`, in insertion order.
     Dict(Vec<(Value, Value)>),
     /// `numpy.ndarray` (subclasses too), sharing its memory.
-    Tensor(crate::Tensor),
+    Tensor(Tensor),
+    /// `complex` (and numpy complex scalars).
+    Complex(num_complex::Complex64),
+    /// `datetime.date`.
+    #[cfg(feature = "chrono")]
+    Date(chrono::NaiveDate),
+    /// A naive `datetime.datetime` (microseconds), and `numpy.datetime64` (nanoseconds; `NaT`
+    /// is [`Value::None`]).
+    #[cfg(feature = "chrono")]
+    NaiveDateTime(chrono::NaiveDateTime),
+    /// An aware `datetime.datetime`, with the UTC offset its zone has at that instant (the zone
+    /// itself is not kept: it goes back to Python as a `datetime.timezone` of that offset).
+    #[cfg(feature = "chrono")]
+    DateTime(chrono::DateTime<chrono::FixedOffset>),
+    /// A naive `datetime.time` (one with a `tzinfo` is refused).
+    #[cfg(feature = "chrono")]
+    Time(chrono::NaiveTime),
+    /// `datetime.timedelta`, and `numpy.timedelta64` of a fixed unit (`NaT` is
+    /// [`Value::None`]).
+    #[cfg(feature = "chrono")]
+    TimeDelta(chrono::TimeDelta),
 }
 
 impl Value {
@@ -264,7 +330,7 @@ macro_rules! value_from {
 }
 value_from!(bool => Bool, i8 => Int as i64, i16 => Int as i64, i32 => Int as i64, i64 => Int,
     u8 => Int as i64, u16 => Int as i64, u32 => Int as i64, f32 => Float as f64, f64 => Float,
-    &str => Str, String => Str, Vec<u8> => Bytes);
+    &str => Str, String => Str, Vec<u8> => Bytes, num_complex::Complex64 => Complex);
 
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {
@@ -313,6 +379,17 @@ impl fmt::Display for Value {
             Value::Set(items) if items.is_empty() => f.write_str("set()"),
             Value::Set(items) => seq(f, "{", items, "}"),
             Value::Tensor(t) => write!(f, "{t}"),
+            Value::Complex(z) => f.write_str(&complex_repr(z.re, z.im)),
+            #[cfg(feature = "chrono")]
+            Value::Date(d) => f.write_str(&time_values::repr_date(d)),
+            #[cfg(feature = "chrono")]
+            Value::NaiveDateTime(dt) => f.write_str(&time_values::repr_naive_datetime(dt)),
+            #[cfg(feature = "chrono")]
+            Value::DateTime(dt) => f.write_str(&time_values::repr_datetime(dt)),
+            #[cfg(feature = "chrono")]
+            Value::Time(t) => f.write_str(&time_values::repr_time(t)),
+            #[cfg(feature = "chrono")]
+            Value::TimeDelta(d) => f.write_str(&time_values::repr_time_delta(d)),
             Value::Dict(items) => {
                 f.write_str("{")?;
                 for (i, (k, v)) in items.iter().enumerate() {
@@ -327,13 +404,60 @@ impl fmt::Display for Value {
     }
 }
 
+/// Python's `repr` of a complex number: `(1+2j)`, `2j`, `(1.5-0j)`, `(1e+300+nanj)`.
+fn complex_repr(re: f64, im: f64) -> String {
+    let sign = if im.is_sign_negative() && !im.is_nan() {
+        "-"
+    } else {
+        "+"
+    };
+    if re == 0.0 && !re.is_sign_negative() {
+        format!("{}j", float_repr(im))
+    } else {
+        format!("({}{sign}{}j)", float_repr(re), float_repr(im.abs()))
+    }
+}
+
+/// Python's `repr` of a float as a part of a complex number (no `.0` on whole numbers): the
+/// shortest digits that round-trip, in exponent form below 1e-4 and from 1e16 on.
+fn float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x == 0.0 {
+        return format!("{sign}0");
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `1.2345e-7`.
+    let text = format!("{:e}", x.abs());
+    let (mantissa, exp) = text.split_once('e').expect("`{:e}` has an exponent");
+    let exp: i32 = exp.parse().expect("an integer exponent");
+    let digits = mantissa.replace('.', "");
+    if !(-4..16).contains(&exp) {
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{mantissa}e{exp_sign}{:02}", exp.abs());
+    }
+    if exp < 0 {
+        return format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize));
+    }
+    let whole = exp as usize + 1;
+    if digits.len() <= whole {
+        format!("{sign}{digits}{}", "0".repeat(whole - digits.len()))
+    } else {
+        format!("{sign}{}.{}", &digits[..whole], &digits[whole..])
+    }
+}
+
 impl<'py> IntoPyObject<'py> for &Value {
     type Target = PyAny;
     type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
+    type Error = Error;
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        fn all<'py>(py: Python<'py>, items: &[Value]) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    fn into_pyobject(self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        fn all<'py>(py: Python<'py>, items: &[Value]) -> Result<Vec<Bound<'py, PyAny>>> {
             items.iter().map(|v| v.into_pyobject(py)).collect()
         }
         Ok(match self {
@@ -346,12 +470,25 @@ impl<'py> IntoPyObject<'py> for &Value {
             Value::List(items) => PyList::new(py, all(py, items)?)?.into_any(),
             Value::Tuple(items) => PyTuple::new(py, all(py, items)?)?.into_any(),
             Value::Set(items) => PySet::new(py, all(py, items)?)?.into_any(),
+            Value::Complex(z) => PyComplex::from_doubles(py, z.re, z.im).into_any(),
+            #[cfg(feature = "chrono")]
+            Value::Date(d) => d.into_pyobject(py)?.into_any(),
+            #[cfg(feature = "chrono")]
+            Value::NaiveDateTime(dt) => dt.into_pyobject(py)?.into_any(),
+            #[cfg(feature = "chrono")]
+            Value::DateTime(dt) => dt.into_pyobject(py)?.into_any(),
+            #[cfg(feature = "chrono")]
+            Value::Time(t) => t.into_pyobject(py)?.into_any(),
+            #[cfg(feature = "chrono")]
+            Value::TimeDelta(d) => d.into_pyobject(py)?.into_any(),
             #[cfg(feature = "numpy")]
             Value::Tensor(t) => t.into_pyobject(py)?.into_any(),
             #[cfg(not(feature = "numpy"))]
             Value::Tensor(_) => {
-                return Err(pyo3::exceptions::PyTypeError::new_err(
-                    "python4r was built without its `numpy` feature: tensors cannot cross to Python",
+                return Err(Error::Config(
+                    "python4r was built without its `numpy` feature: tensors cannot cross to \
+                     Python; enable the feature"
+                        .to_owned(),
                 ));
             }
             Value::Dict(items) => {
@@ -368,24 +505,24 @@ impl<'py> IntoPyObject<'py> for &Value {
 impl<'py> IntoPyObject<'py> for Value {
     type Target = PyAny;
     type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
+    type Error = Error;
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn into_pyobject(self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
         (&self).into_pyobject(py)
     }
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Value {
-    type Error = PyErr;
+    type Error = Error;
 
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Value> {
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> Result<Value> {
         let obj = obj.to_owned();
         value_from_object(&obj)
     }
 }
 
-fn value_from_object(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    fn all(iter: impl Iterator<Item = PyResult<Value>>) -> PyResult<Vec<Value>> {
+fn value_from_object(obj: &Bound<'_, PyAny>) -> Result<Value> {
+    fn all(iter: impl Iterator<Item = Result<Value>>) -> Result<Vec<Value>> {
         iter.collect()
     }
     if obj.is_none() {
@@ -395,13 +532,25 @@ fn value_from_object(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(Value::Bool(b.is_true()));
     }
     if obj.is_instance_of::<PyInt>() {
-        return obj.extract::<i64>().map(Value::Int);
+        return obj
+            .extract::<i64>()
+            .map(Value::Int)
+            .map_err(|e| extraction_error(obj, "python4r::Value", e));
     }
     if let Ok(x) = obj.cast::<PyFloat>() {
         return Ok(Value::Float(x.value()));
     }
+    if let Ok(z) = obj.cast::<PyComplex>() {
+        return Ok(Value::Complex(num_complex::Complex64::new(
+            z.real(),
+            z.imag(),
+        )));
+    }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::Str(s.to_str()?.to_owned()));
+        let text = s
+            .to_str()
+            .map_err(|e| extraction_error(obj, "python4r::Value", e))?;
+        return Ok(Value::Str(text.to_owned()));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Value::Bytes(b.as_bytes().to_vec()));
@@ -430,12 +579,29 @@ fn value_from_object(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
     #[cfg(feature = "numpy")]
     if obj.cast::<numpy::PyUntypedArray>().is_ok() {
-        return obj.extract::<crate::Tensor>().map(Value::Tensor);
+        return Tensor::from_numpy(obj).map(Value::Tensor);
     }
-    // numpy scalars (np.float32(1.5), np.int32(3), np.bool_(True)): their Python value.
+    #[cfg(feature = "chrono")]
+    if let Some(value) = time_values::time_value(obj) {
+        use time_values::TimeValue;
+        return Ok(match value? {
+            TimeValue::Date(d) => Value::Date(d),
+            TimeValue::NaiveDateTime(dt) => Value::NaiveDateTime(dt),
+            TimeValue::DateTime(dt) => Value::DateTime(dt),
+            TimeValue::Time(t) => Value::Time(t),
+            TimeValue::TimeDelta(d) => Value::TimeDelta(d),
+            TimeValue::NotATime => Value::None,
+        });
+    }
+    // numpy scalars (np.float32(1.5), np.int32(3), np.bool_(True)): their Python value. Not
+    // dates, whose `item()` is an int for nanoseconds: they are values with `chrono` only.
     let ty = obj.get_type();
+    let is_time = ty
+        .name()
+        .is_ok_and(|n| n == "datetime64" || n == "timedelta64");
     if ty.module().is_ok_and(|m| m == "numpy")
         && !ty.name().is_ok_and(|n| n == "ndarray")
+        && !is_time
         && obj.hasattr("item")?
     {
         let item = obj.call_method0("item")?;
@@ -443,8 +609,96 @@ fn value_from_object(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
             return value_from_object(&item);
         }
     }
-    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+    let mut reason = format!(
         "python4r::Value has no variant for Python type `{}`",
-        crate::error::type_name(&ty)
-    )))
+        type_name(&ty)
+    );
+    if cfg!(not(feature = "chrono"))
+        && (ty.module().is_ok_and(|m| m == "datetime")
+            || ty
+                .name()
+                .is_ok_and(|n| n == "datetime64" || n == "timedelta64"))
+    {
+        reason.push_str(": dates and times are values with python4r's `chrono` feature");
+    }
+    Err(Error::conversion(obj, "python4r::Value", reason))
+}
+
+/// A `&mut Tensor` crosses writable, over the same memory: in-place changes in Python
+/// (`x *= 2`) change the tensor at the same address. It takes a whole tensor, not a view of
+/// one: for a column of `big`, pass a [`TensorViewMut`] (`&mut big.index_axis_mut(1, 0)?`).
+///
+/// Before the call the storage is made unique (copied if another tensor or a live export shares
+/// it). After the call, if Python kept the array or a view of it, the tensor moves to a copy so
+/// that Python's later writes cannot reach it. A bfloat16 tensor crosses as a float32 copy whose
+/// values are written back (unless ml_dtypes is enabled).
+#[cfg(feature = "numpy")]
+impl ToPythonMut for Tensor {
+    #[track_caller]
+    fn to_python_mut<'py>(&mut self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        self.to_numpy_mut(py)
+    }
+
+    fn after_call<'py>(&mut self, obj: &Bound<'py, PyAny>) -> Result<()> {
+        self.after_numpy_call(obj)
+    }
+}
+
+/// A `&mut TensorViewMut` crosses as a writable array over its parent's memory, at the same
+/// address: in-place changes in Python (`np.sqrt(x, out=x)`) change the parent.
+///
+/// The parent's storage was made unique when the view was made. After the call, if Python kept
+/// the array or a view of it, the parent moves to a copy (with the same layout, so the view stays
+/// valid), so that Python's later writes cannot reach it. A bfloat16 view crosses as a float32
+/// copy whose values are written back (unless ml_dtypes is enabled).
+///
+/// ```
+/// use python4r::{Tensor, TensorViewMut, py_exec};
+///
+/// #[py_exec(code = "import numpy as np\nnp.sqrt(x, out=x)")]
+/// fn sqrt_in_place(x: &mut TensorViewMut<'_>);
+///
+/// let mut big = Tensor::from_vec(vec![1.0f64, 4.0, 2.0, 9.0], &[2, 2])?;
+/// let ptr = big.data_ptr();
+/// sqrt_in_place(&mut big.index_axis_mut(1, 1)?);
+/// assert_eq!(big.to_vec::<f64>()?, vec![1.0, 2.0, 2.0, 3.0]);
+/// assert_eq!(big.data_ptr(), ptr);
+/// # Ok::<(), python4r::Error>(())
+/// ```
+#[cfg(feature = "numpy")]
+impl ToPythonMut for TensorViewMut<'_> {
+    #[track_caller]
+    fn to_python_mut<'py>(&mut self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        self.to_numpy_mut(py)
+    }
+
+    fn after_call<'py>(&mut self, obj: &Bound<'py, PyAny>) -> Result<()> {
+        self.after_numpy_call(obj)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{complex_repr, float_repr};
+
+    #[test]
+    fn reprs_are_pythons() {
+        // Python's `repr(complex(x, 0))` parts, checked against CPython 3.11.
+        let cases = [
+            (1.0, "1"),
+            (1.5, "1.5"),
+            (1e15, "1000000000000000"),
+            (1e16, "1e+16"),
+            (1.25e-5, "1.25e-05"),
+            (0.0001, "0.0001"),
+            (123.456, "123.456"),
+            (-0.0, "-0"),
+            (1e300, "1e+300"),
+        ];
+        for (x, text) in cases {
+            assert_eq!(float_repr(x), text, "{x}");
+        }
+        assert_eq!(complex_repr(0.0, -1.0), "-1j");
+        assert_eq!(complex_repr(1.0, f64::NAN), "(1+nanj)");
+    }
 }

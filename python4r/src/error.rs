@@ -1,9 +1,13 @@
 //! The one error type of python4r, and the Python exception it can carry.
+//!
+//! A leaf: it uses nothing of python4r but the [`DType`] table. Turning Python exceptions into
+//! errors and back is [`crate::pyerr`]'s work.
 
 use std::fmt;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTraceback, PyType};
+
+use crate::dtype::DType;
 
 /// `Result` with python4r's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -21,12 +25,32 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(exc.message(), "bad value");
 /// assert_eq!(err.to_string(), "ValueError: bad value");
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// # Printing
+///
+/// - `Display` (`{}`) is one line: `ZeroDivisionError: division by zero`, and for an exception
+///   raised by a `#[py_exec]` function, where its code is written: `ZeroDivisionError: division
+///   by zero (in `ratio`, src/stats.rs:42, line 3 of its code)`.
+/// - `{:#}` adds the Python traceback, as Python prints it.
+/// - `Debug` (`{:?}`, what `fn main() -> python4r::Result<()>` prints) is a report: the message,
+///   the traceback, then the `Caused by:` chain of the underlying errors.
+/// - `{:#?}` dumps the fields.
+///
+/// ```
+/// let err = python4r::exec("def f():\n    return 1 / 0\nf()").unwrap_err();
+/// assert_eq!(err.to_string(), "ZeroDivisionError: division by zero");
+/// let with_traceback = format!("{err:#}");
+/// assert!(with_traceback.starts_with("ZeroDivisionError: division by zero\n\nTraceback (most recent call last):"));
+/// assert!(with_traceback.contains("in f"));
+/// assert_eq!(format!("{err:?}"), with_traceback);
+/// assert!(format!("{err:#?}").starts_with("Python(\n    PyException {\n        type_name: \"ZeroDivisionError\","));
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The Python code raised an exception (`SyntaxError`, `SystemExit` and `KeyboardInterrupt`
     /// included: none of them exits the host process).
-    #[error("{0}")]
+    #[error(transparent)]
     Python(Box<PyException>),
 
     /// A value could not be converted between Rust and Python.
@@ -130,20 +154,36 @@ pub enum Error {
     )]
     DTypeMismatch {
         /// The dtype of the element type asked for.
-        requested: crate::DType,
+        requested: DType,
         /// The tensor's dtype.
-        actual: crate::DType,
+        actual: DType,
     },
     /// The tensor's memory layout does not allow the operation.
     #[error("{0}")]
     Layout(String),
-    /// A foreign dtype (numpy, DLPack) that python4r's tensors do not support.
-    #[error("unsupported dtype `{dtype}`: {reason}")]
+    /// A date or duration has no value in the type asked for: a date tensor read as chrono
+    /// values has one beyond chrono's range, a duration in months has no fixed length, a chrono
+    /// value does not fit the tensor's unit, or the tensor holds no dates at all.
+    #[error("{0}")]
+    DateTime(String),
+    /// A foreign dtype (numpy's, or a DLPack producer's) that python4r's tensors do not hold.
+    #[error("{}", unsupported_dtype_message(.dtype, .variable.as_deref(), .reason))]
     UnsupportedDType {
-        /// The foreign dtype's name.
+        /// The foreign dtype's name (`complex128`, `<U4`, `DLPack type code 5, 64 bits, 1 lanes`).
         dtype: String,
-        /// What is supported instead.
+        /// The Python variable (or input, or output) being converted, when known.
+        variable: Option<String>,
+        /// What a tensor holds instead, and how to convert the data.
         reason: String,
+    },
+    /// Memory on a device the CPU cannot address (a CUDA tensor through DLPack).
+    #[error(
+        "the tensor is on device {device}, not the CPU: copy it to the CPU first (`.cpu()` in \
+         torch, `jax.device_get` in jax)"
+    )]
+    UnsupportedDevice {
+        /// The device, as DLPack names it (`CUDA:0`).
+        device: String,
     },
 
     // Reliability errors
@@ -171,6 +211,15 @@ pub enum Error {
         /// The bytes asked for.
         bytes: usize,
     },
+
+    /// A call after [`shutdown`](crate::shutdown) (or after the process began to exit): Python's
+    /// exit handlers have run, so no more Python code runs.
+    #[error(
+        "python4r is shut down: Python's exit handlers have run (python4r::shutdown(), or the \
+         process is exiting), so no more Python code runs; make every Python call before shutting \
+         down"
+    )]
+    ShutDown,
 }
 
 fn conversion_message(variable: Option<&str>, expected: &str, found: &str, reason: &str) -> String {
@@ -186,40 +235,25 @@ fn conversion_message(variable: Option<&str>, expected: &str, found: &str, reaso
     msg
 }
 
-impl Error {
-    /// Turns a pyo3 error into an [`Error::Python`], keeping the exception's type name, message,
-    /// formatted traceback, and line and column for a `SyntaxError`.
-    ///
-    /// The exception an [`Interrupter`](crate::interrupt::Interrupter) raises becomes
-    /// [`Error::Interrupted`] instead.
-    pub fn from_pyerr(py: Python<'_>, err: PyErr) -> Error {
-        if let Some(carried) = carried_error(py, &err) {
-            return carried;
-        }
-        if crate::interrupt::is_interrupted_exception(py, &err) {
-            let exception = PyException::new(py, err);
-            return crate::interrupt::error_from_exception(exception.traceback);
-        }
-        Error::Python(Box::new(PyException::new(py, err)))
+fn unsupported_dtype_message(dtype: &str, variable: Option<&str>, reason: &str) -> String {
+    match variable {
+        Some(name) => format!("unsupported dtype `{dtype}` of Python variable `{name}`: {reason}"),
+        None => format!("unsupported dtype `{dtype}`: {reason}"),
     }
+}
 
-    /// A conversion error for `value`, expected to become the Rust type `expected`.
-    pub fn conversion(
-        value: &Bound<'_, PyAny>,
-        expected: &str,
-        reason: impl Into<String>,
-    ) -> Error {
-        Error::Conversion {
-            variable: None,
-            expected: expected.to_owned(),
-            found: type_name(&value.get_type()),
-            reason: reason.into(),
+impl Error {
+    /// The Python exception, when this error is one.
+    pub fn python_exception(&self) -> Option<&PyException> {
+        match self {
+            Error::Python(exc) => Some(exc),
+            _ => None,
         }
     }
 
     /// Adds the name of the variable being converted to a conversion error; other errors are
     /// returned as they are.
-    pub fn with_variable(self, name: &str) -> Error {
+    pub(crate) fn with_variable(self, name: &str) -> Error {
         match self {
             Error::Conversion {
                 variable: None,
@@ -232,23 +266,17 @@ impl Error {
                 found,
                 reason,
             },
+            Error::UnsupportedDType {
+                dtype,
+                variable: None,
+                reason,
+            } => Error::UnsupportedDType {
+                dtype,
+                variable: Some(name.to_owned()),
+                reason,
+            },
             other => other,
         }
-    }
-
-    /// The Python exception, when this error is one.
-    pub fn python_exception(&self) -> Option<&PyException> {
-        match self {
-            Error::Python(exc) => Some(exc),
-            _ => None,
-        }
-    }
-
-    /// The error for a tensor that cannot cross because numpy is unusable:
-    /// [`Error::NumpyDisabled`] when it is switched off, else [`Error::NumpyUnavailable`] naming
-    /// the interpreter and the exact `pip install` command. `Ok` when numpy is usable.
-    pub fn check_numpy(_py: Python<'_>) -> Result<()> {
-        crate::interpreter::ensure_numpy()
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Error {
@@ -259,75 +287,136 @@ impl Error {
     }
 }
 
-impl From<PyErr> for Error {
-    /// As [`Error::from_pyerr`], so that `?` works on pyo3 results inside
-    /// [`with_gil`](crate::with_gil).
-    fn from(err: PyErr) -> Error {
-        Python::attach(|py| Error::from_pyerr(py, err))
+impl fmt::Debug for Error {
+    /// A report (the message, the traceback, the `Caused by:` chain), or with `{:#?}` the fields.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return self.dump(f);
+        }
+        match self {
+            Error::Python(exception) => write!(f, "{exception:#}")?,
+            Error::Interrupted { traceback, .. } if !traceback.is_empty() => {
+                write!(f, "{self}\n\n{traceback}")?
+            }
+            _ => write!(f, "{self}")?,
+        }
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            f.write_str("\n\nCaused by:")?;
+        }
+        let mut index = 0;
+        while let Some(cause) = source {
+            write!(f, "\n    {index}: {cause}")?;
+            index += 1;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 
-impl From<Error> for PyErr {
-    /// Back to a Python exception, for Rust code that Python calls (a `#[pyfunction]`, a
-    /// `PyCFunction` closure) and that uses python4r inside: a Python exception is re-raised as
-    /// it was (type, traceback and chain kept), an interruption stays `python4r.Interrupted` so
-    /// it keeps unwinding the outer Python code, a conversion error becomes `TypeError`, an
-    /// undefined variable `NameError`, anything else `RuntimeError` with the error's message.
-    ///
-    /// ```
-    /// use python4r::pyo3::prelude::*;
-    /// use python4r::pyo3::exceptions::PyNameError;
-    ///
-    /// let err: PyErr = python4r::get::<i64>("never_defined").unwrap_err().into();
-    /// python4r::with_gil(|py| {
-    ///     assert!(err.is_instance_of::<PyNameError>(py));
-    ///     Ok(())
-    /// })?;
-    /// # Ok::<(), python4r::Error>(())
-    /// ```
-    fn from(err: Error) -> PyErr {
-        use pyo3::exceptions::{PyNameError, PyRuntimeError, PyTypeError};
-        match err {
-            Error::Python(exception) => exception.into_pyerr(),
-            Error::Interrupted { .. } => crate::interrupt::Interrupted::new_err(err.to_string()),
-            Error::Conversion { .. } => PyTypeError::new_err(err.to_string()),
-            Error::UndefinedVariable { .. } => PyNameError::new_err(err.to_string()),
-            other => PyRuntimeError::new_err(other.to_string()),
+impl Error {
+    /// The fields, as `#[derive(Debug)]` would print them.
+    fn dump(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Python(exception) => f.debug_tuple("Python").field(exception).finish(),
+            Error::Conversion {
+                variable,
+                expected,
+                found,
+                reason,
+            } => f
+                .debug_struct("Conversion")
+                .field("variable", variable)
+                .field("expected", expected)
+                .field("found", found)
+                .field("reason", reason)
+                .finish(),
+            Error::UndefinedVariable { name } => f
+                .debug_struct("UndefinedVariable")
+                .field("name", name)
+                .finish(),
+            Error::Init(message) => f.debug_tuple("Init").field(message).finish(),
+            Error::AlreadyInitialized => f.write_str("AlreadyInitialized"),
+            Error::Config(message) => f.debug_tuple("Config").field(message).finish(),
+            Error::NumpyUnavailable {
+                interpreter,
+                reason,
+                install_command,
+            } => f
+                .debug_struct("NumpyUnavailable")
+                .field("interpreter", interpreter)
+                .field("reason", reason)
+                .field("install_command", install_command)
+                .finish(),
+            Error::NumpyDisabled => f.write_str("NumpyDisabled"),
+            Error::Context(message) => f.debug_tuple("Context").field(message).finish(),
+            Error::Process {
+                command,
+                status,
+                stderr,
+            } => f
+                .debug_struct("Process")
+                .field("command", command)
+                .field("status", status)
+                .field("stderr", stderr)
+                .finish(),
+            Error::Io { context, source } => f
+                .debug_struct("Io")
+                .field("context", context)
+                .field("source", source)
+                .finish(),
+            Error::ShapeMismatch(message) => f.debug_tuple("ShapeMismatch").field(message).finish(),
+            Error::ShapeOverflow { shape } => f
+                .debug_struct("ShapeOverflow")
+                .field("shape", shape)
+                .finish(),
+            Error::DTypeMismatch { requested, actual } => f
+                .debug_struct("DTypeMismatch")
+                .field("requested", requested)
+                .field("actual", actual)
+                .finish(),
+            Error::Layout(message) => f.debug_tuple("Layout").field(message).finish(),
+            Error::DateTime(message) => f.debug_tuple("DateTime").field(message).finish(),
+            Error::UnsupportedDType {
+                dtype,
+                variable,
+                reason,
+            } => f
+                .debug_struct("UnsupportedDType")
+                .field("dtype", dtype)
+                .field("variable", variable)
+                .field("reason", reason)
+                .finish(),
+            Error::UnsupportedDevice { device } => f
+                .debug_struct("UnsupportedDevice")
+                .field("device", device)
+                .finish(),
+            Error::Interrupted { reason, traceback } => f
+                .debug_struct("Interrupted")
+                .field("reason", reason)
+                .field("traceback", traceback)
+                .finish(),
+            Error::AllocationFailed { shape, bytes } => f
+                .debug_struct("AllocationFailed")
+                .field("shape", shape)
+                .field("bytes", bytes)
+                .finish(),
+            Error::ShutDown => f.write_str("ShutDown"),
         }
     }
 }
 
-/// The python4r error an exception carries across Python, taken back out.
-#[pyo3::pyclass(frozen, name = "RustError", module = "python4r")]
-struct Carrier(std::sync::Mutex<Option<Error>>);
+// An error is a value that nothing changes after it is made (a `PyErr` normalises itself once,
+// under its own lock), so using one after a panic observes nothing half-done; as `anyhow::Error`.
+impl std::panic::UnwindSafe for Error {}
+impl std::panic::RefUnwindSafe for Error {}
+impl std::panic::UnwindSafe for PyException {}
+impl std::panic::RefUnwindSafe for PyException {}
 
-const CARRIER_ATTRIBUTE: &str = "_python4r_error";
-
-/// `exception`, carrying `error` so that [`Error::from_pyerr`] gives `error` back when the
-/// exception reaches python4r again (a python4r error raised inside a pyo3 conversion, which can
-/// only return a Python exception, keeps its variant and fields).
-pub(crate) fn carry(error: Error, exception: PyErr) -> PyErr {
-    Python::attach(|py| {
-        let carrier = Carrier(std::sync::Mutex::new(Some(error)));
-        if let Ok(carrier) = Bound::new(py, carrier) {
-            // An exception instance accepts attributes; if it refuses, the exception still says
-            // what went wrong.
-            let _ = exception.value(py).setattr(CARRIER_ATTRIBUTE, carrier);
-        }
-        exception
-    })
-}
-
-fn carried_error(py: Python<'_>, err: &PyErr) -> Option<Error> {
-    let value = err.value(py);
-    let carrier = value.getattr(CARRIER_ATTRIBUTE).ok()?;
-    let carrier = carrier.cast::<Carrier>().ok()?;
-    carrier
-        .get()
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Error {
+        match never {}
+    }
 }
 
 /// A Python exception raised by code that python4r ran.
@@ -336,37 +425,65 @@ fn carried_error(py: Python<'_>, err: &PyErr) -> Option<Error> {
 /// (subclasses included) with [`PyException::is_instance_of`], and walk `__cause__` /
 /// `__context__`.
 pub struct PyException {
-    type_name: String,
-    message: String,
-    traceback: String,
-    location: Option<(usize, usize)>,
-    err: PyErr,
+    pub(crate) type_name: String,
+    pub(crate) message: String,
+    pub(crate) traceback: String,
+    pub(crate) location: Option<(usize, usize)>,
+    pub(crate) origin: Option<CodeOrigin>,
+    pub(crate) err: PyErr,
+}
+
+/// Where the code of a `#[py_exec]` function that raised an exception is written.
+///
+/// ```
+/// use python4r::py_exec;
+///
+/// #[py_exec(code = "result = a / b")]
+/// fn ratio(a: f64, b: f64) -> python4r::Result<f64>;
+///
+/// let err = ratio(1.0, 0.0).unwrap_err();
+/// let origin = err.python_exception().unwrap().origin().unwrap();
+/// assert_eq!(origin.function, "ratio");
+/// assert_eq!((origin.file.as_str(), origin.line), (file!(), line!() - 6));
+/// assert_eq!(origin.code_line, Some(1));
+/// assert_eq!(
+///     err.to_string(),
+///     format!("ZeroDivisionError: float division by zero (in `ratio`, {}:{}, line 1 of its code)", file!(), origin.line)
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CodeOrigin {
+    /// The Rust function's name.
+    pub function: String,
+    /// Whether the exception came from the function's `setup` code rather than its body.
+    pub setup: bool,
+    /// The file the code is written in: the Rust source file, or the `.py` script.
+    pub file: String,
+    /// The line of that file where the code starts.
+    pub line: u32,
+    /// The line within the code (1-based, counting the lines of the code as written) that was
+    /// running when the exception was raised, when the traceback says.
+    pub code_line: Option<usize>,
+}
+
+impl fmt::Display for CodeOrigin {
+    /// `in `ratio`, src/stats.rs:42, line 3 of its code`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.setup {
+            write!(f, "in the setup of `{}`", self.function)?;
+        } else {
+            write!(f, "in `{}`", self.function)?;
+        }
+        write!(f, ", {}:{}", self.file, self.line)?;
+        if let Some(line) = self.code_line {
+            write!(f, ", line {line} of its code")?;
+        }
+        Ok(())
+    }
 }
 
 impl PyException {
-    pub(crate) fn new(py: Python<'_>, err: PyErr) -> PyException {
-        let value = err.value(py);
-        let type_name = type_name(&value.get_type());
-        let message = safe_str(value);
-        let traceback = format_exception(py, &err)
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| {
-                if message.is_empty() {
-                    type_name.clone()
-                } else {
-                    format!("{type_name}: {message}")
-                }
-            });
-        let location = syntax_location(value);
-        PyException {
-            type_name,
-            message,
-            traceback,
-            location,
-            err,
-        }
-    }
-
     /// The exception's type: its name for built-in exceptions (`ValueError`), else
     /// `module.QualifiedName`.
     pub fn type_name(&self) -> &str {
@@ -388,6 +505,12 @@ impl PyException {
         self.location
     }
 
+    /// For an exception raised by the code of a `#[py_exec]` function: where that code is
+    /// written.
+    pub fn origin(&self) -> Option<&CodeOrigin> {
+        self.origin.as_ref()
+    }
+
     /// The exception object.
     pub fn value<'py>(&self, py: Python<'py>) -> &Bound<'py, pyo3::exceptions::PyBaseException> {
         self.err.value(py)
@@ -405,179 +528,44 @@ impl PyException {
         self.err.is_instance_of::<T>(py)
     }
 
-    /// Whether the exception is an instance of the Python class `class` (a subclass counts):
-    /// for exception classes that only Python code knows, such as one the code defined or one of
-    /// a Python package.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Python`] with a `TypeError` when `class` is not a class (or tuple of classes).
-    ///
-    /// ```
-    /// let ctx = python4r::Context::new();
-    /// ctx.exec("class AppError(Exception): pass\nclass NotFound(AppError): pass")?;
-    /// let err = ctx.exec("raise NotFound('user 7')").unwrap_err();
-    /// let exc = err.python_exception().unwrap();
-    /// python4r::with_gil(|py| {
-    ///     use python4r::pyo3::types::PyDictMethods;
-    ///     let app_error = ctx.globals(py).get_item("AppError")?.unwrap();
-    ///     assert!(exc.is_instance(py, &app_error)?);
-    ///     Ok(())
-    /// })?;
-    /// # Ok::<(), python4r::Error>(())
-    /// ```
-    pub fn is_instance(&self, py: Python<'_>, class: &Bound<'_, PyAny>) -> Result<bool> {
-        self.err
-            .value(py)
-            .is_instance(class)
-            .map_err(|e| Error::from_pyerr(py, e))
-    }
-
-    /// The exceptions that led to this one, nearest first, as Python's traceback prints them:
-    /// at each step `__cause__` when set, else `__context__` unless `raise ... from None`
-    /// suppressed it. Stops at an exception already seen (a cycle made by hand).
-    ///
-    /// ```
-    /// let code = "try:\n    {}['k']\nexcept KeyError as e:\n    raise ValueError('bad key') from e";
-    /// let err = python4r::exec(code).unwrap_err();
-    /// let exc = err.python_exception().unwrap();
-    /// let chain = python4r::with_gil(|py| Ok(exc.chain(py)))?;
-    /// assert_eq!(chain.len(), 1);
-    /// assert_eq!(chain[0].type_name(), "KeyError");
-    /// # Ok::<(), python4r::Error>(())
-    /// ```
-    pub fn chain(&self, py: Python<'_>) -> Vec<PyException> {
-        let mut seen = vec![self.err.value(py).as_ptr()];
-        let mut out = Vec::new();
-        let mut current = self.err.value(py).clone().into_any();
-        loop {
-            let attr = |name: &str| current.getattr(name).ok().filter(|v| !v.is_none());
-            let suppressed = current
-                .getattr("__suppress_context__")
-                .and_then(|v| v.is_truthy())
-                .unwrap_or(false);
-            let next = attr("__cause__").or_else(|| {
-                if suppressed {
-                    None
-                } else {
-                    attr("__context__")
-                }
-            });
-            let Some(next) = next else { break };
-            if seen.contains(&next.as_ptr()) {
-                break;
-            }
-            seen.push(next.as_ptr());
-            out.push(PyException::new(py, PyErr::from_value(next.clone())));
-            current = next;
-        }
-        out
-    }
-
     /// The underlying pyo3 error (to re-raise it in Python, for instance).
     pub fn into_pyerr(self) -> PyErr {
         self.err
     }
-
-    /// The explicit cause (`raise X from Y`), if any.
-    pub fn cause(&self, py: Python<'_>) -> Option<PyException> {
-        self.err.cause(py).map(|e| PyException::new(py, e))
-    }
-
-    /// The exception that was being handled when this one was raised (`__context__`), if any.
-    pub fn context(&self, py: Python<'_>) -> Option<PyException> {
-        let ctx = self.err.value(py).getattr("__context__").ok()?;
-        if ctx.is_none() {
-            return None;
-        }
-        Some(PyException::new(py, PyErr::from_value(ctx)))
-    }
 }
 
 impl fmt::Display for PyException {
+    /// `Type: message`, then where a `#[py_exec]` function's code is written; with `{:#}`, the
+    /// traceback after a blank line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.message.is_empty() {
-            f.write_str(&self.type_name)
-        } else {
-            write!(f, "{}: {}", self.type_name, self.message)
+        f.write_str(&self.type_name)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
         }
+        if let Some(origin) = &self.origin {
+            write!(f, " ({origin})")?;
+        }
+        if f.alternate() && !self.traceback.is_empty() {
+            write!(f, "\n\n{}", self.traceback)?;
+        }
+        Ok(())
     }
 }
 
 impl fmt::Debug for PyException {
+    /// As `{:#}` (the message and the traceback), or with `{:#?}` the fields.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return write!(f, "{self:#}");
+        }
         f.debug_struct("PyException")
             .field("type_name", &self.type_name)
             .field("message", &self.message)
-            .field("location", &self.location)
+            .field("syntax_location", &self.location)
+            .field("origin", &self.origin)
             .field("traceback", &self.traceback)
             .finish()
     }
 }
 
-/// `str(exception)` of `err`, without its type's name (for messages that say what it means).
-pub(crate) fn exception_message(py: Python<'_>, err: &PyErr) -> String {
-    safe_str(err.value(py))
-}
-
-/// `module.QualName`, or just the name for built-ins.
-pub(crate) fn type_name(ty: &Bound<'_, PyType>) -> String {
-    let name = ty
-        .qualname()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| "<unknown type>".to_owned());
-    match ty.module().map(|m| m.to_string_lossy().into_owned()) {
-        Ok(module) if module != "builtins" && module != "__main__" => format!("{module}.{name}"),
-        _ => name,
-    }
-}
-
-/// `str(value)`, never failing: an exception in `__str__` or text that is not valid UTF-8
-/// (lone surrogates) still gives a readable message.
-fn safe_str(value: &Bound<'_, PyAny>) -> String {
-    match value.str() {
-        Ok(s) => pystring_lossy(&s),
-        Err(_) => format!(
-            "<exception str() failed for {}>",
-            type_name(&value.get_type())
-        ),
-    }
-}
-
-/// The text of `s`; lone surrogates (not valid UTF-8) are written as Python escapes (`\udcff`),
-/// which say more in an error message than replacement characters.
-pub(crate) fn pystring_lossy(s: &Bound<'_, PyString>) -> String {
-    if let Ok(text) = s.to_str() {
-        return text.to_owned();
-    }
-    s.call_method1("encode", ("utf-8", "backslashreplace"))
-        .ok()
-        .and_then(|b| b.extract::<Vec<u8>>().ok())
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_else(|| s.to_string_lossy().into_owned())
-}
-
-fn format_exception(py: Python<'_>, err: &PyErr) -> Option<String> {
-    let traceback = py.import("traceback").ok()?;
-    let value = err.value(py);
-    let tb: Option<Bound<'_, PyTraceback>> = err.traceback(py);
-    let lines = traceback
-        .call_method1("format_exception", (value.get_type(), value, tb))
-        .ok()?;
-    let joined = PyString::new(py, "").call_method1("join", (lines,)).ok()?;
-    let text = joined.cast::<PyString>().ok().map(pystring_lossy)?;
-    Some(text.trim_end().to_owned())
-}
-
-fn syntax_location(value: &Bound<'_, PyAny>) -> Option<(usize, usize)> {
-    if !value.is_instance_of::<pyo3::exceptions::PySyntaxError>() {
-        return None;
-    }
-    let line = value.getattr("lineno").ok()?.extract::<usize>().ok()?;
-    let col = value
-        .getattr("offset")
-        .ok()?
-        .extract::<usize>()
-        .unwrap_or(0);
-    Some((line, col))
-}
+impl std::error::Error for PyException {}

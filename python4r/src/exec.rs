@@ -11,9 +11,11 @@ use pyo3::types::PyDict;
 use crate::context::{self, Context};
 use crate::convert::{FromPython, ToPython, Value};
 use crate::error::{Error, Result};
+use crate::gil::with_gil;
 
 /// How many compiled code strings are kept; past that the least recently used is dropped, so
 /// code built at run time cannot grow memory without bound.
+#[doc(hidden)]
 pub const CODE_CACHE_CAPACITY: usize = 512;
 
 /// The file name compiled code reports in tracebacks.
@@ -63,7 +65,8 @@ fn with_cache<R>(f: impl FnOnce(&mut CodeCache) -> R) -> R {
     f(guard.get_or_insert_with(CodeCache::default))
 }
 
-/// The number of code strings compiled and cached right now (for tests and diagnostics).
+/// The number of code strings compiled and cached right now (for tests).
+#[doc(hidden)]
 pub fn cached_code_count() -> usize {
     with_cache(|c| c.len())
 }
@@ -136,6 +139,10 @@ pub struct Outputs {
     values: Vec<(String, Py<PyAny>)>,
 }
 
+// The values are Python objects read after the code ran; nothing changes them through `Outputs`.
+impl std::panic::UnwindSafe for Outputs {}
+impl std::panic::RefUnwindSafe for Outputs {}
+
 impl Outputs {
     /// Reads the entries `names` of `dict` (a namespace, or the dict a job's `run` returned).
     pub(crate) fn read(dict: &Bound<'_, PyDict>, names: &[&str]) -> Result<Outputs> {
@@ -165,7 +172,7 @@ impl Outputs {
                 name: name.to_owned(),
             }
         })?;
-        crate::with_gil(|py| T::from_python(obj.bind(py)).map_err(|e| e.with_variable(name)))
+        with_gil(|py| T::from_python(obj.bind(py)).map_err(|e| e.with_variable(name)))
     }
 
     /// The names of the outputs, in the order asked for.
@@ -307,7 +314,7 @@ impl Context {
 
     /// Binds `inputs` as variables of this context, then runs `code`.
     pub fn exec_with(&self, code: &str, inputs: &[(&str, &dyn ToPython)]) -> Result<()> {
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let globals = self.globals(py);
             bind_inputs(py, &globals, inputs)?;
             let code = compiled(py, code, Mode::Exec)?;
@@ -327,7 +334,7 @@ impl Context {
         inputs: &[(&str, &dyn ToPython)],
         outputs: &[&str],
     ) -> Result<Outputs> {
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let globals = self.globals(py);
             bind_inputs(py, &globals, inputs)?;
             let compiled = compiled(py, code, Mode::Exec)?;
@@ -338,7 +345,7 @@ impl Context {
 
     /// Evaluates an expression in this context.
     pub fn eval<T: FromPython>(&self, expr: &str) -> Result<T> {
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let code = compiled(py, expr, Mode::Eval)?;
             let value = eval_code(py, &code, &self.globals(py))?;
             T::from_python(&value)
@@ -352,7 +359,7 @@ impl Context {
     /// [`Error::UndefinedVariable`] when there is none; [`Error::Conversion`] naming it when it
     /// does not convert to `T`.
     pub fn get<T: FromPython>(&self, name: &str) -> Result<T> {
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let value = self
                 .globals(py)
                 .get_item(name)
@@ -366,7 +373,7 @@ impl Context {
 
     /// Sets the variable `name`.
     pub fn set(&self, name: &str, value: &dyn ToPython) -> Result<()> {
-        crate::with_gil(|py| bind_inputs(py, &self.globals(py), &[(name, value)]))
+        with_gil(|py| bind_inputs(py, &self.globals(py), &[(name, value)]))
     }
 
     /// The variables of this context whose names do not start with `_` and whose values convert
@@ -390,7 +397,7 @@ impl Context {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn variables(&self) -> Result<Vec<(String, Value)>> {
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let mut out = Vec::new();
             for (key, value) in self.globals(py).iter() {
                 let Ok(name) = key.extract::<String>() else {

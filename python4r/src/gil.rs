@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::{interpreter, recursion, warning};
 
 /// Runs `f` attached to the embedded interpreter, starting the interpreter on first use.
 ///
@@ -35,7 +36,7 @@ where
     prepare_thread()?;
     Python::attach(|py| {
         free_exited_thread_states(py);
-        crate::recursion::check(py)?;
+        recursion::check(py)?;
         f(py)
     })
 }
@@ -48,7 +49,7 @@ where
 /// lock.
 #[inline]
 fn prepare_thread() -> Result<()> {
-    if PREPARED.get() {
+    if PREPARED.get() && crate::shutdown::is_running() {
         return Ok(());
     }
     prepare_thread_slow()
@@ -56,9 +57,10 @@ fn prepare_thread() -> Result<()> {
 
 #[cold]
 fn prepare_thread_slow() -> Result<()> {
-    crate::interpreter::initialize()?;
+    crate::shutdown::check()?;
+    interpreter::initialize()?;
     if EXITING.get() {
-        return Err(crate::Error::Init(
+        return Err(Error::Init(
             "python4r was called from a thread-local destructor after the thread's Python state \
              was released; call it before the thread exits"
                 .to_owned(),
@@ -140,7 +142,9 @@ fn free_thread_states(_py: Python<'_>) {
         .name("python4r-thread-state-reaper".to_owned())
         .spawn(move || reap(states, interp));
     if let Err(e) = reaper {
-        log::warn!("python4r: cannot start a thread to free exited threads' Python states: {e}");
+        warning::warn(format_args!(
+            "cannot start a thread to free exited threads' Python states: {e}"
+        ));
     }
 }
 
@@ -210,7 +214,8 @@ impl Gil {
     ///
     /// # Errors
     ///
-    /// [`crate::Error::Init`] when the interpreter cannot start.
+    /// [`crate::Error::Init`] when the interpreter cannot start; [`crate::Error::ShutDown`] after
+    /// [`shutdown`](crate::shutdown).
     pub fn acquire() -> Result<Gil> {
         prepare_thread()?;
         // SAFETY: the interpreter is running; PyGILState_Check only reads this thread's state.

@@ -1,5 +1,6 @@
 //! Starting the embedded interpreter: the one python4r was built for, with its own standard
-//! library and site-packages (or the active virtualenv's), configured before first use.
+//! library and site-packages (or the active virtualenv's), configured before first use; and
+//! what is embedded ([`interpreter_info`], [`BuildInfo`]).
 
 use std::ffi::{CStr, CString};
 use std::fmt;
@@ -12,6 +13,7 @@ use pyo3::types::PyList;
 
 use crate::config::{self, Config, PathAppend};
 use crate::error::{Error, Result};
+use crate::warning;
 
 /// What python4r was compiled against: the build interpreter (`PYO3_PYTHON`, else `python3` on
 /// `PATH`, when python4r was built).
@@ -137,13 +139,19 @@ pub fn initialize() -> Result<()> {
 
 fn state() -> Result<&'static State> {
     STATE
-        .get_or_init(|| start().map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            start().map_err(|e| match e {
+                Error::Init(message) => message,
+                other => other.to_string(),
+            })
+        })
         .as_ref()
         .map_err(|msg| Error::Init(msg.clone()))
 }
 
 /// `Ok` when numpy is imported and usable; else [`Error::NumpyDisabled`] or
 /// [`Error::NumpyUnavailable`]. Starts Python if needed.
+#[cfg(feature = "numpy")]
 pub(crate) fn ensure_numpy() -> Result<()> {
     match &state()?.numpy {
         Ok(()) => Ok(()),
@@ -151,8 +159,9 @@ pub(crate) fn ensure_numpy() -> Result<()> {
     }
 }
 
-pub(crate) fn numpy_error(reason: &str) -> Error {
-    if config::current().is_some_and(|c| !c.get_numpy_import()) {
+#[cfg(feature = "numpy")]
+fn numpy_error(reason: &str) -> Error {
+    if config::current().is_some_and(|c| !c.numpy_import) {
         return Error::NumpyDisabled;
     }
     let interpreter = python_executable()
@@ -169,9 +178,10 @@ pub(crate) fn numpy_error(reason: &str) -> Error {
 /// (`VIRTUAL_ENV`, when its Python version matches), else the build interpreter's. `None` when
 /// neither exists on this machine (a binary copied elsewhere).
 ///
-/// Subprocesses and pip use it, never `sys.executable` (inside an embedded interpreter that is
-/// the host program, or a shim that may pick another Python).
-pub fn python_executable() -> Option<PathBuf> {
+/// Subprocesses and pip use it (through [`process::executable`](crate::process::executable)),
+/// never `sys.executable` (inside an embedded interpreter that is the host program, or a shim
+/// that may pick another Python).
+pub(crate) fn python_executable() -> Option<PathBuf> {
     virtualenv_python().or_else(|| {
         let exe = BuildInfo::get().executable;
         (!exe.is_empty() && Path::new(exe).exists()).then(|| PathBuf::from(exe))
@@ -186,12 +196,12 @@ fn virtualenv_python() -> Option<PathBuf> {
         matches!(key.trim(), "version" | "version_info").then(|| value.trim().to_owned())
     })?;
     if major_minor(&version) != Some(BuildInfo::get().version) {
-        log::warn!(
+        warning::warn(format_args!(
             "VIRTUAL_ENV={} is a Python {version} environment, but python4r was built for Python \
              {}: ignoring it",
             venv.display(),
             BuildInfo::get().version
-        );
+        ));
         return None;
     }
     ["bin/python", "bin/python3", "Scripts/python.exe"]
@@ -303,13 +313,17 @@ fn start() -> Result<State> {
         check_library(&build, library.as_deref())?
     };
     if let Some(note) = &library_note {
-        log::warn!("python4r: {note}");
+        warning::warn(note);
     }
 
     if running {
-        // Someone (pyo3's auto-initialize, another library) started Python first: configure
-        // what can still be configured.
-        let numpy = Python::attach(|py| after_start(py, config))?;
+        // Python was started before python4r: by the Python program that loaded this code (an
+        // extension module), which python4r joins; or by something in this Rust program, and
+        // then none of python4r's set-up was applied.
+        let numpy = Python::attach(|py| {
+            check_started_by_a_python_host(py)?;
+            after_start(py, config)
+        })?;
         return Ok(State {
             library,
             library_note,
@@ -319,11 +333,11 @@ fn start() -> Result<State> {
 
     let program = python_executable();
     if program.is_none() {
-        log::warn!(
-            "python4r: the build interpreter {} is not on this machine; using the default \
-             prefix of the loaded libpython",
+        warning::warn(format_args!(
+            "the build interpreter {} is not on this machine; using the default prefix of the \
+             loaded libpython",
             build.executable
-        );
+        ));
     }
     // SAFETY: the interpreter is not running; `init_from_config` is called once (STATE's
     // OnceLock) and leaves the GIL held by this thread on success.
@@ -339,6 +353,41 @@ fn start() -> Result<State> {
         library_note,
         numpy: numpy?,
     })
+}
+
+/// `Ok` when the running interpreter was started by the process's own program being Python (this
+/// code is an extension module, or was loaded by one): its `sys.executable` is this process's
+/// executable. Otherwise something in this Rust program started Python before python4r could
+/// set it up, and the error says what to do.
+fn check_started_by_a_python_host(py: Python<'_>) -> Result<()> {
+    let sys_executable: Option<PathBuf> = py
+        .import("sys")
+        .and_then(|sys| sys.getattr("executable"))
+        .and_then(|exe| exe.extract::<Option<PathBuf>>())
+        .ok()
+        .flatten()
+        .filter(|p| !p.as_os_str().is_empty());
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let host = match (std::env::current_exe(), &sys_executable) {
+        (Ok(exe), Some(python)) => same(&exe, python),
+        _ => false,
+    };
+    if host {
+        return Ok(());
+    }
+    Err(Error::Init(
+        "Python was already running when python4r first needed it, started by something else \
+         in this program (pyo3's `Python::attach`, whose `auto-initialize` feature starts Python \
+         on first use, or another library), so python4r's set-up was not applied: the check of \
+         which libpython was loaded, the environment (`sys.path`, `VIRTUAL_ENV`, the real Python \
+         as `sys.executable`) and the PYTHON4R_* settings. Call `python4r::initialize()` at the \
+         start of `main`, before anything else uses Python; pyo3 then uses the interpreter \
+         python4r started"
+            .to_owned(),
+    ))
 }
 
 /// `foreign_library`: the loaded libpython is another build of the same version. Its frozen
@@ -411,18 +460,21 @@ fn check_status(status: ffi::PyStatus, what: &str) -> Result<()> {
 /// Applies the `sys.path` configuration and imports numpy when asked. Returns whether numpy is
 /// importable.
 fn after_start(py: Python<'_>, config: &Config) -> Result<std::result::Result<(), String>> {
+    crate::shutdown::install_exit_hook();
     let sys = py.import("sys").map_err(|e| Error::from_pyerr(py, e))?;
+    crate::executable::set_sys_executable(&sys, python_executable(), BuildInfo::get().version)
+        .map_err(|e| Error::from_pyerr(py, e))?;
     let path = sys
         .getattr("path")
         .and_then(|p| p.cast_into::<PyList>().map_err(Into::into))
         .map_err(|e| Error::from_pyerr(py, e))?;
     let entries: Vec<String> = config
-        .paths()
+        .paths
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     let apply = || -> PyResult<()> {
-        match config.get_path_append() {
+        match config.path_append {
             PathAppend::Before => {
                 for (i, entry) in entries.iter().enumerate() {
                     path.insert(i, entry)?;
@@ -444,15 +496,17 @@ fn after_start(py: Python<'_>, config: &Config) -> Result<std::result::Result<()
     };
     apply().map_err(|e| Error::from_pyerr(py, e))?;
 
-    if !config.get_numpy_import() {
+    if !config.numpy_import {
         return Ok(Err(
             "numpy import is switched off (PYTHON4R_NUMPY_IMPORT=false)".to_owned(),
         ));
     }
-    if config.get_bf16() == config::Bf16Mode::MlDtypes {
+    if config.bf16 == config::Bf16Mode::MlDtypes {
         // ml_dtypes registers bfloat16 with numpy; it must come before any bfloat16 use.
         if let Err(e) = py.import("ml_dtypes") {
-            log::warn!("python4r: PYTHON4R_BF16=ml_dtypes but ml_dtypes cannot be imported: {e}");
+            warning::warn(format_args!(
+                "PYTHON4R_BF16=ml_dtypes but ml_dtypes cannot be imported: {e}"
+            ));
         }
     }
     Ok(py.import("numpy").map(|_| ()).map_err(|e| e.to_string()))
@@ -465,13 +519,13 @@ fn after_start(py: Python<'_>, config: &Config) -> Result<std::result::Result<()
 ///
 /// ```
 /// let info = python4r::interpreter_info()?;
-/// assert!(info.version.starts_with(python4r::BuildInfo::get().version));
+/// assert!(info.version.starts_with(python4r::interpreter::BuildInfo::get().version));
 /// println!("{info}");
 /// # Ok::<(), python4r::Error>(())
 /// ```
 pub fn interpreter_info() -> Result<InterpreterInfo> {
     let state = state()?;
-    crate::with_gil(|py| {
+    Python::attach(|py| {
         let sys = py.import("sys").map_err(|e| Error::from_pyerr(py, e))?;
         let get = |name: &str| -> Result<String> {
             sys.getattr(name)

@@ -42,9 +42,8 @@
 //! # Ok::<(), python4r::Error>(())
 //! ```
 
-use std::cell::RefCell;
 use std::os::raw::{c_long, c_ulong};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -52,15 +51,11 @@ use pyo3::prelude::*;
 use pyo3::{PyTypeInfo, ffi};
 
 use crate::error::{Error, Result};
+use crate::gil::with_gil;
+use crate::interpreter;
+use crate::interruption::{self, Shared, interrupted_error, lock};
 
-pyo3::create_exception!(
-    python4r,
-    Interrupted,
-    pyo3::exceptions::PyBaseException,
-    "The exception an [`Interrupter`] raises inside the interrupted Python code \
-     (`python4r.Interrupted`, a `BaseException` subclass). It reaches Rust as \
-     [`Error::Interrupted`](crate::Error::Interrupted)."
-);
+pub use crate::interruption::Interrupted;
 
 /// A handle that stops the Python calls run under it, from any thread.
 ///
@@ -101,21 +96,6 @@ pyo3::create_exception!(
 #[derive(Clone, Default)]
 pub struct Interrupter {
     shared: Arc<Shared>,
-}
-
-#[derive(Default)]
-struct Shared {
-    requested: AtomicBool,
-    /// Why it was interrupted; set once, by the first request.
-    reason: Mutex<Option<String>>,
-    /// The Python thread idents of the calls running under this interrupter. Read and written
-    /// only with the GIL held, so that a request and the end of a call are ordered.
-    running: Mutex<Vec<c_ulong>>,
-}
-
-thread_local! {
-    /// The interrupters whose calls run on this thread, innermost last.
-    static ACTIVE: RefCell<Vec<Arc<Shared>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl std::fmt::Debug for Interrupter {
@@ -165,16 +145,16 @@ impl Interrupter {
     /// assert!(matches!(err, python4r::Error::Interrupted { .. }));
     /// ```
     pub fn run<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
-        crate::initialize()?;
+        interpreter::initialize()?;
         // SAFETY: Python is initialised; this only returns the calling thread's identifier,
         // the one CPython records in the thread states it makes for this thread.
         let thread = unsafe { ffi::PyThread_get_thread_ident() };
-        crate::with_gil(|_py| {
+        with_gil(|_py| {
             if self.is_interrupted() {
                 return Err(interrupted_error(Some(&self.shared), String::new()));
             }
             lock(&self.shared.running).push(thread);
-            ACTIVE.with(|active| active.borrow_mut().push(self.shared.clone()));
+            interruption::enter(&self.shared);
             Ok(())
         })?;
         let _end = EndOfRun {
@@ -197,7 +177,7 @@ impl Interrupter {
     fn interrupt_because(&self, reason: impl Into<String>) -> bool {
         lock(&self.shared.reason).get_or_insert_with(|| reason.into());
         self.shared.requested.store(true, Ordering::Release);
-        crate::with_gil(|_py| {
+        with_gil(|_py| {
             let running = lock(&self.shared.running);
             for &thread in running.iter() {
                 raise_in(thread);
@@ -217,19 +197,13 @@ struct EndOfRun<'a> {
 impl Drop for EndOfRun<'_> {
     fn drop(&mut self) {
         // Under the GIL, so that no request is delivered between the clean-up and the end.
-        let _ = crate::with_gil(|_py| {
+        let _ = with_gil(|_py| {
             let mut running = lock(&self.shared.running);
             if let Some(i) = running.iter().rposition(|&t| t == self.thread) {
                 running.swap_remove(i);
             }
             drop(running);
-            let outer_interrupted = ACTIVE.with(|active| {
-                let mut active = active.borrow_mut();
-                if let Some(i) = active.iter().rposition(|s| Arc::ptr_eq(s, self.shared)) {
-                    active.remove(i);
-                }
-                active.iter().any(|s| s.requested.load(Ordering::Acquire))
-            });
+            let outer_interrupted = interruption::leave(self.shared);
             // SAFETY: the GIL is held; a NULL exception clears the one pending for the thread,
             // if any, so that a request that came too late does not hit later code.
             unsafe { ffi::PyThreadState_SetAsyncExc(self.thread as c_long, std::ptr::null_mut()) };
@@ -252,40 +226,6 @@ fn raise_in(thread: c_ulong) {
         let exc = Interrupted::type_object(py);
         ffi::PyThreadState_SetAsyncExc(thread as c_long, exc.as_ptr());
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The error for an [`Interrupted`] exception raised on this thread, with `traceback`.
-pub(crate) fn error_from_exception(traceback: String) -> Error {
-    interrupted_error(None, traceback)
-}
-
-/// The error for an interruption: the reason of `shared`, else of the innermost interrupter of
-/// this thread that was interrupted.
-fn interrupted_error(shared: Option<&Arc<Shared>>, traceback: String) -> Error {
-    let reason_of = |s: &Shared| lock(&s.reason).clone();
-    let reason = shared
-        .and_then(|s| reason_of(s))
-        .or_else(|| {
-            ACTIVE.with(|active| {
-                active
-                    .borrow()
-                    .iter()
-                    .rev()
-                    .filter(|s| s.requested.load(Ordering::Acquire))
-                    .find_map(|s| reason_of(s))
-            })
-        })
-        .unwrap_or_else(|| "python4r.Interrupted was raised".to_owned());
-    Error::Interrupted { reason, traceback }
-}
-
-/// Whether `err` is the [`Interrupted`] exception.
-pub(crate) fn is_interrupted_exception(py: Python<'_>, err: &PyErr) -> bool {
-    err.is_instance_of::<Interrupted>(py)
 }
 
 /// Runs `f`, stopping its Python code if it is still running after `timeout`.

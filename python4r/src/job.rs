@@ -8,9 +8,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::context::Context;
-use crate::convert::{ToPython, Value};
+use crate::convert::{FromPython, ToPython, Value};
 use crate::error::{Error, Result};
 use crate::exec::{self, Mode, Outputs};
+use crate::gil::with_gil;
 
 /// A named script with its own context.
 ///
@@ -48,7 +49,7 @@ impl Job {
             setup_run: false,
             context: Context::new(),
         };
-        crate::with_gil(|py| exec::compiled(py, code, Mode::Exec).map(drop))?;
+        with_gil(|py| exec::compiled(py, code, Mode::Exec).map(drop))?;
         Ok(job)
     }
 
@@ -67,7 +68,7 @@ impl Job {
             context: Context::new(),
         };
         job.context.exec(code)?;
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let globals = job.context.globals(py);
             let run = globals
                 .get_item("run")
@@ -113,7 +114,7 @@ impl Job {
         if !self.setup_run {
             return self.context.exec_io(&self.code, inputs, outputs);
         }
-        crate::with_gil(|py| Outputs::read(&self.call_run(py, inputs)?, outputs))
+        with_gil(|py| Outputs::read(&self.call_run(py, inputs)?, outputs))
     }
 
     /// Runs the job with `inputs` and returns every output: in plain mode the context's
@@ -125,7 +126,7 @@ impl Job {
         if !self.setup_run {
             return self.context.exec_and_return_all(&self.code, inputs);
         }
-        crate::with_gil(|py| {
+        with_gil(|py| {
             let returned = self.call_run(py, inputs)?;
             returned
                 .iter()
@@ -133,9 +134,7 @@ impl Job {
                     let name = k.extract::<String>().map_err(|_| {
                         Error::conversion(&k, "String", "a key of the dict `run` returned")
                     })?;
-                    let value = v.extract::<Value>().map_err(|e| {
-                        Error::conversion(&v, "python4r::Value", e.to_string()).with_variable(&name)
-                    })?;
+                    let value = Value::from_python(&v).map_err(|e| e.with_variable(&name))?;
                     Ok((name, value))
                 })
                 .collect()

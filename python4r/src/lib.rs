@@ -21,29 +21,18 @@
 //!
 //! # `#[py_exec]`
 //!
-//! [`py_exec`] turns a Rust signature and a Python body into a function. Its keys:
-//!
-//! | key | value |
-//! |---|---|
-//! | `code` | the body, a string literal (raw and indented strings too) |
-//! | `file` | or a `.py` script, relative to the crate's `Cargo.toml` |
-//! | `setup` | code run once per function before its first call (imports, models, state) |
-//! | `output` | the variable returned (default `result`), or `["a", "b"]` for a tuple |
-//!
-//! At compile time it checks the Python syntax (for the Python version being built for), that
-//! every output is assigned, that every name read is defined, and that every parameter and return
-//! type can cross; at run time the body is compiled once and behaves exactly like a module's
-//! top-level code in a fresh namespace holding what `setup` defined plus the inputs. Returning
-//! `python4r::Result<T>` turns Python exceptions into errors; otherwise they panic with the
-//! function's name, the exception and its traceback.
+//! [`py_exec`] turns a Rust signature and a Python body into a function: its keys (`code`, `file`,
+//! `setup`, `output`, ...), what it checks at compile time and how the body runs are in its
+//! docs. Returning `python4r::Result<T>` turns Python exceptions into errors; otherwise they panic
+//! with the function's name, the exception and its traceback.
 //!
 //! # The dynamic API
 //!
 //! python4j's `PythonExecutioner`, for code built at run time: [`exec`], [`exec_with`],
 //! [`exec_io`], [`eval`], [`get`], [`set`], [`variables`], [`exec_and_return_all`], acting on the
 //! calling thread's current [`context`] (`main` by default), or on a [`Context`] handle.
-//! Compiled code is cached ([`CODE_CACHE_CAPACITY`] entries, least recently used dropped), and
-//! never rewritten as text. [`Job`]s run a script in a context of their own; [`process`] runs the
+//! Compiled code is cached (512 entries, least recently used dropped), and never rewritten as
+//! text. [`Job`]s run a script in a context of their own; [`process`] runs the
 //! embedded environment's Python and pip.
 //!
 //! ```
@@ -55,35 +44,34 @@
 //! # Types
 //!
 //! [`ToPython`], [`ToPythonMut`] and [`FromPython`] convert values; they build on pyo3's
-//! conversion traits, so a type of your own crosses once it implements those (see their docs).
-//!
-//! | Rust | Python |
-//! |---|---|
-//! | `bool` | `bool` (also from `numpy.bool_`) |
-//! | integers | `int` (also from numpy integers); out of range is an error, never a wrap |
-//! | `f32`, `f64` | `float` (also from numpy floats) |
-//! | `&str`, `String` | `str` |
-//! | `&[u8]`, `Vec<u8>` | `bytes` (also from `bytearray` and `memoryview`) |
-//! | `Option<T>` | `None` or `T` |
-//! | `Vec<T>`, `&[T]` | `list` (also from `tuple`) |
-//! | `HashMap`, `BTreeMap` | `dict` |
-//! | tuples of up to 12 | `tuple` |
-//! | [`Value`] | any of these, nested, with mixed-type dict keys, in order |
-//! | [`Tensor`] | `numpy.ndarray`, sharing memory |
-//! | `Py<PyAny>` | anything, passed through |
+//! conversion traits, so a type of your own crosses once it implements those (see [`convert`]).
+//! Which Rust type becomes which Python type: [the guide's table](guide#types).
 //!
 //! # Tensors and NumPy
 //!
-//! A [`Tensor`] has one of 13 [`DType`]s and any layout (strides, offset, negative and zero
-//! strides). `&Tensor` reaches Python as a read-only `numpy.ndarray` over the same memory, `&mut
-//! Tensor` as a writable one; arrays coming back share numpy's memory and keep it alive. The
-//! sharing model and its soundness argument: [`tensor`].
+//! A [`Tensor`] has one of the [`DType`]s (numpy's floats, integers, bool, complex numbers, and
+//! dates and durations in a [`datetime::TimeUnit`]) and any layout (strides, offset, negative and
+//! zero strides). `&Tensor` reaches Python as a read-only `numpy.ndarray` over the same memory,
+//! `&mut Tensor` as a writable one, and a [`TensorViewMut`] (a column, a slice) as a writable
+//! array over its parent's memory; arrays coming back share numpy's memory and keep it alive.
+//! The sharing model and its soundness argument: [`tensor`]; dates and their units:
+//! [`datetime`].
+//!
+//! # Optional features
+//!
+//! - `chrono`: `chrono` dates, times and durations cross as parameters, returns and
+//!   [`Value`]s; numpy's `datetime64` scalars are read exactly; date tensors convert to chrono
+//!   values (`Tensor::to_datetimes`). Re-exports `chrono`.
+//! - `num-complex`: `num_complex::Complex32` and `Complex64` scalars cross as parameters and
+//!   returns (complex tensors and [`Value::Complex`] need no feature; `num_complex` is always
+//!   re-exported).
+//! - `numpy` (default): the NumPy bridge.
 //!
 //! # Configuration
 //!
-//! `PYTHON4R_PATH`, `PYTHON4R_PATH_APPEND`, `PYTHON4R_NUMPY_IMPORT` and `PYTHON4R_BF16`, or the
-//! [`config::Config`] builder before first use: see [`config`]. [`interpreter_info`] reports
-//! what is embedded.
+//! `PYTHON4R_*` environment variables, or the [`config::Config`] builder before first use: see
+//! [`config`] and [the guide](guide#configuration). [`interpreter_info`] reports what is
+//! embedded.
 //!
 //! # Errors
 //!
@@ -98,6 +86,19 @@
 //! [`Gil`] guard are reentrant). Python calls block: in async code run them with
 //! `spawn_blocking`; around long Rust work inside [`with_gil`], release the GIL with pyo3's
 //! `py.detach`.
+//!
+//! One interpreter runs Python bytecode on one core at a time. numpy's kernels release the GIL,
+//! so threads help for large arrays; pure-Python work goes to worker processes through Dask or
+//! Ray started in a `#[py_exec]` function's `setup` (see the README, "More than one core", and
+//! `examples/distributed.rs`).
+//!
+//! # Shutting down
+//!
+//! python4r never finalises the interpreter. Call [`shutdown`] at the end of `main` to run
+//! Python's exit steps (`atexit` handlers: dask closes its clusters, `multiprocessing` joins its
+//! children; waiting for non-daemon Python threads; flushing `sys.stdout`); later calls fail with
+//! [`Error::ShutDown`]. A program that does not call it gets them when it exits, bounded by
+//! `PYTHON4R_EXIT_TIMEOUT`.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -107,39 +108,47 @@ pub mod __private;
 pub mod config;
 pub mod context;
 pub mod convert;
+mod crossing;
+pub mod datetime;
+mod dtype;
 mod error;
 mod exec;
+mod executable;
 mod gil;
-mod interpreter;
+pub mod interpreter;
 pub mod interrupt;
+mod interruption;
 pub mod job;
 pub mod process;
+mod pyerr;
 mod pyfn;
 mod recursion;
+mod shutdown;
 pub mod tensor;
+#[cfg(feature = "chrono")]
+mod time_values;
+mod warning;
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The guide: the project's README, whose examples run as doctests.
 #[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
+pub mod guide {}
 
 pub use context::Context;
 pub use convert::{FromPython, ToPython, ToPythonMut, Value};
-pub use error::{Error, PyException, Result};
-pub use exec::{
-    CODE_CACHE_CAPACITY, Outputs, cached_code_count, eval, exec, exec_and_return_all, exec_io,
-    exec_with, get, set, variables,
-};
+pub use error::{CodeOrigin, Error, PyException, Result};
+pub use exec::{Outputs, eval, exec, exec_and_return_all, exec_io, exec_with, get, set, variables};
 pub use gil::{Gil, with_gil};
-pub use interpreter::{
-    BuildInfo, InterpreterInfo, initialize, interpreter_info, python_executable,
-};
+pub use interpreter::{initialize, interpreter_info};
 pub use job::Job;
 pub use python4r_macros::py_exec;
-pub use tensor::{DLPackTensor, DType, Element, Tensor};
+pub use shutdown::shutdown;
+pub use tensor::{DLPackTensor, DType, Element, Tensor, TensorViewMut};
 
+#[cfg(feature = "chrono")]
+pub use chrono;
 pub use half;
 pub use ndarray;
+pub use num_complex;
 #[cfg(feature = "numpy")]
 pub use numpy;
 pub use pyo3;

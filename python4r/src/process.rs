@@ -1,7 +1,7 @@
 //! Python subprocesses and pip, acting on the same environment the embedded interpreter imports
 //! from (python4j's `PythonProcess`).
 //!
-//! They run [`python_executable`](crate::python_executable): the active virtualenv's Python,
+//! They run [`executable`]: the active virtualenv's Python,
 //! else the build interpreter's, never `sys.executable` (inside an embedded interpreter that is
 //! the host program, or a shim that may pick another Python).
 
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::error::{Error, Result};
+use crate::interpreter::{self, BuildInfo};
 
 /// The Python executable the processes run.
 ///
@@ -18,14 +19,14 @@ use crate::error::{Error, Result};
 /// [`Error::Process`] when neither a virtualenv's nor the build interpreter's Python exists on
 /// this machine.
 pub fn executable() -> Result<PathBuf> {
-    crate::interpreter::python_executable().ok_or_else(|| Error::Process {
+    interpreter::python_executable().ok_or_else(|| Error::Process {
         command: "python".to_owned(),
         status: "not found".to_owned(),
         stderr: format!(
             "the Python python4r was built for ({}) is not on this machine and no VIRTUAL_ENV is \
              active; activate a virtualenv of Python {} or rebuild on this machine",
-            crate::BuildInfo::get().executable,
-            crate::BuildInfo::get().version
+            BuildInfo::get().executable,
+            BuildInfo::get().version
         ),
     })
 }

@@ -1,6 +1,6 @@
 //! Runtime of `#[py_exec]` functions: per-function compiled code, `setup` run once, and calls.
 //!
-//! Each function owns one [`PyFunction`] in a `static`. Its first call creates the function's
+//! Each function owns one [`FunctionState`] in a `static`. Its first call creates the function's
 //! namespace, runs `setup` in it and compiles the body; later calls only convert and call. The body
 //! is parsed with Python's own `ast` module, so string contents, line and column numbers stay as
 //! written; line numbers are then shifted to the Rust (or `.py`) source.
@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::error::{Error, Result};
+use crate::error::{CodeOrigin, Error, Result};
 
 /// Where a piece of Python code comes from: its text and the place in the source it was written.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +23,27 @@ pub struct Code {
     pub line: u32,
     /// Whether the text is indented as a whole (it then compiles as the body of a block).
     pub indented: bool,
+}
+
+impl Code {
+    /// Whether the text's lines are the file's lines from `line` on, column for column: a
+    /// script, or a literal whose code starts on the line after its opening quote. Tracebacks
+    /// then name the file and its lines, and show them from the file.
+    fn lines_are_the_files(&self) -> bool {
+        self.text.starts_with('\n') || (self.line == 1 && self.file.ends_with(".py"))
+    }
+
+    /// The file name Python compiles the code under, and the line of that file where the text
+    /// starts. A one-line literal (or one written with `\n` escapes) is compiled under a name of
+    /// its own (`src/stats.rs:42 (ratio)`) whose lines are the code's, so that a traceback shows
+    /// the Python line that failed rather than the Rust line of the attribute.
+    fn compiled_as(&self, function: &str, setup: bool) -> (String, u32) {
+        if self.lines_are_the_files() {
+            return (self.file.to_owned(), self.line);
+        }
+        let role = if setup { "setup of " } else { "" };
+        (format!("{}:{} ({role}{function})", self.file, self.line), 1)
+    }
 }
 
 /// What the macro knows about one function, fixed at compile time.
@@ -45,7 +66,7 @@ pub struct Spec {
 }
 
 /// The state of one `#[py_exec]` function: its namespace and compiled body, made at first call.
-pub struct PyFunction {
+pub struct FunctionState {
     spec: Spec,
     compiled: PyOnceLock<Compiled>,
 }
@@ -74,96 +95,13 @@ enum Body {
 }
 
 /// Helpers that build code objects; a private module compiled once per process.
-const HELPERS: &str = r#"
-import ast as _ast
-import sys as _sys
-import types as _types
-import os as _os
-
-MISSING = "<python4r: output not assigned " + _os.urandom(8).hex() + ">"
-
-def parse(text, filename, line, indented):
-    source = "if True:\n" + text if indented else text
-    shift = line - 2 if indented else line - 1
-    try:
-        tree = _ast.parse(source, filename, "exec")
-    except SyntaxError as error:
-        if error.lineno is not None:
-            error.lineno += shift
-        if getattr(error, "end_lineno", None) is not None:
-            error.end_lineno += shift
-        error.filename = filename
-        raise
-    body = tree.body[0].body if indented else tree.body
-    module = _ast.Module(body=body, type_ignores=[])
-    return _ast.increment_lineno(module, shift)
-
-def compile_module(module, filename):
-    return compile(module, filename, "exec", dont_inherit=True)
-
-def _requalify(code, prefix):
-    consts = tuple(
-        _requalify(c, prefix) if isinstance(c, _types.CodeType)
-        else c[len(prefix):] if isinstance(c, str) and c.startswith(prefix)
-        else c
-        for c in code.co_consts
-    )
-    changes = {"co_consts": consts}
-    qualname = getattr(code, "co_qualname", None)
-    if qualname is not None and qualname.startswith(prefix):
-        changes["co_qualname"] = qualname[len(prefix):]
-    return code.replace(**changes)
-
-def make_function(module, inputs, outputs, filename, namespace):
-    name = "<module>"
-    body = list(module.body)
-    end = max((getattr(node, "end_lineno", None) or node.lineno for node in body), default=1)
-    first = body[0].lineno if body else end
-    load = lambda n: _ast.Name(id=n, ctx=_ast.Load())
-    tail = []
-    def guarded(statement, handler):
-        return _ast.Try(
-            body=[statement],
-            handlers=[_ast.ExceptHandler(type=load("NameError"), name=None, body=[handler])],
-            orelse=[],
-            finalbody=[],
-        )
-    if len(outputs) == 1:
-        # One output comes back as it is; a missing one as `missing`, a constant of this code
-        # object that no other code can produce.
-        tail.append(guarded(_ast.Return(value=load(outputs[0])), _ast.Pass()))
-        tail.append(_ast.Return(value=_ast.Constant(value=MISSING)))
-    elif outputs:
-        values = _ast.Tuple(elts=[load(o) for o in outputs], ctx=_ast.Load())
-        tail.append(guarded(_ast.Return(value=values), _ast.Pass()))
-        for index, output in enumerate(outputs):
-            tail.append(guarded(_ast.Expr(value=load(output)), _ast.Return(value=_ast.Constant(value=index))))
-    for node in tail:
-        node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = end, 0, end, 0
-    arguments = _ast.arguments(
-        posonlyargs=[_ast.arg(arg=n) for n in inputs], args=[], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
-    )
-    function = _ast.FunctionDef(
-        name=name, args=arguments, body=(body + tail) or [_ast.Pass()],
-        decorator_list=[], returns=None, type_comment=None,
-    )
-    if _sys.version_info >= (3, 12):
-        function.type_params = []
-    function.lineno, function.col_offset, function.end_lineno, function.end_col_offset = first, 0, end, 0
-    tree = _ast.fix_missing_locations(_ast.Module(body=[function], type_ignores=[]))
-    code = compile(tree, filename, "exec", dont_inherit=True)
-    scratch = {}
-    exec(code, namespace, scratch)
-    made = scratch[name]
-    made.__code__ = _requalify(made.__code__, name + ".<locals>.")
-    missing = next((c for c in made.__code__.co_consts if type(c) is str and c == MISSING), None)
-    return made, missing
-"#;
+const HELPERS: &str = include_str!("pyfn_helpers.py");
 
 /// The helper functions, made once per process.
 struct Helpers {
     parse: Py<PyAny>,
+    register: Py<PyAny>,
+    locate: Py<PyAny>,
     compile_module: Py<PyAny>,
     make_function: Py<PyAny>,
     exec: Py<PyAny>,
@@ -192,6 +130,8 @@ fn helpers(py: Python<'_>) -> Result<&Helpers> {
         };
         Ok(Helpers {
             parse: get("parse")?,
+            register: get("register")?,
+            locate: get("locate")?,
             compile_module: get("compile_module")?,
             make_function: get("make_function")?,
             exec: exec.unbind(),
@@ -200,12 +140,72 @@ fn helpers(py: Python<'_>) -> Result<&Helpers> {
     })
 }
 
-impl PyFunction {
+impl FunctionState {
     /// The state of a function that has not run yet.
-    pub const fn new(spec: Spec) -> PyFunction {
-        PyFunction {
+    pub const fn new(spec: Spec) -> FunctionState {
+        FunctionState {
             spec,
             compiled: PyOnceLock::new(),
+        }
+    }
+
+    /// [`call`](FunctionState::call) for a function with exactly one output: its value, without
+    /// the [`Returned`] around it. The path of a body already compiled as a function is small
+    /// enough to inline into the generated code; everything else is out of line.
+    #[inline]
+    pub fn call_one<'py>(
+        &self,
+        py: Python<'py>,
+        args: &[&Bound<'py, PyAny>],
+    ) -> Result<Bound<'py, PyAny>> {
+        if let Some(Compiled {
+            body: Body::Function { function, missing },
+            ..
+        }) = self.compiled.get(py)
+        {
+            return match vectorcall(py, function.bind(py), args) {
+                Ok(returned) if missing.as_ref().is_some_and(|m| returned.is(m)) => {
+                    Err(self.undefined_output(0))
+                }
+                Ok(returned) => Ok(returned),
+                Err(err) => Err(self.failed(py, err)),
+            };
+        }
+        self.call_one_slow(py, args)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn call_one_slow<'py>(
+        &self,
+        py: Python<'py>,
+        args: &[&Bound<'py, PyAny>],
+    ) -> Result<Bound<'py, PyAny>> {
+        match self.call(py, args)? {
+            Returned::One(value) => Ok(value),
+            Returned::Values(mut values) if values.len() == 1 => Ok(values.remove(0)),
+            _ => unreachable!("a function with one output returns one value"),
+        }
+    }
+
+    /// The error of a call whose body raised `err`, located in the code.
+    #[cold]
+    #[inline(never)]
+    fn failed(&self, py: Python<'_>, err: PyErr) -> Error {
+        self.located(py, Error::from_pyerr(py, err), &self.spec.code, false)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn undefined_output(&self, index: usize) -> Error {
+        Error::UndefinedVariable {
+            name: self
+                .spec
+                .outputs
+                .get(index)
+                .copied()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 
@@ -214,18 +214,18 @@ impl PyFunction {
     /// The first call (or the first after a failed `setup`) creates the namespace, runs `setup`
     /// and compiles the body; concurrent first calls wait for one of them to do it.
     ///
-    /// The returned [`Outputs`] and the dropped call state hold the only references this call
-    /// took to `args`: once `Outputs` is dropped, an argument's reference count tells whether
+    /// The returned [`Returned`] and the dropped call state hold the only references this call
+    /// took to `args`: once `Returned` is dropped, an argument's reference count tells whether
     /// Python kept it (what `&mut Tensor` relies on).
-    pub fn call<'py>(&self, py: Python<'py>, args: &[&Bound<'py, PyAny>]) -> Result<Outputs<'py>> {
+    pub fn call<'py>(&self, py: Python<'py>, args: &[&Bound<'py, PyAny>]) -> Result<Returned<'py>> {
         let compiled = self.compiled.get_or_try_init(py, || self.compile(py))?;
-        let err = |e| Error::from_pyerr(py, e);
+        let err = |e| self.located(py, Error::from_pyerr(py, e), &self.spec.code, false);
         let outputs = self.spec.outputs;
         match &compiled.body {
             Body::Function { function, missing } => {
                 let returned = vectorcall(py, function.bind(py), args).map_err(err)?;
                 if outputs.is_empty() {
-                    return Ok(Outputs::None);
+                    return Ok(Returned::None);
                 }
                 if let [output] = outputs {
                     if missing.as_ref().is_some_and(|m| returned.is(m)) {
@@ -233,10 +233,10 @@ impl PyFunction {
                             name: (*output).to_owned(),
                         });
                     }
-                    return Ok(Outputs::One(returned));
+                    return Ok(Returned::One(returned));
                 }
                 match returned.cast_into::<PyTuple>() {
-                    Ok(tuple) => Ok(Outputs::Tuple(tuple)),
+                    Ok(tuple) => Ok(Returned::Tuple(tuple)),
                     Err(returned) => {
                         let missing: usize = returned.into_inner().extract().map_err(err)?;
                         Err(Error::UndefinedVariable {
@@ -270,7 +270,7 @@ impl PyFunction {
                             })
                     })
                     .collect::<Result<Vec<_>>>()
-                    .map(Outputs::Values)
+                    .map(Returned::Values)
             }
         }
     }
@@ -279,6 +279,24 @@ impl PyFunction {
         let err = |e| Error::from_pyerr(py, e);
         let helpers = helpers(py)?;
         let spec = &self.spec;
+        // Each piece of code compiled under its file name, from its first line there.
+        let place = |code: &Code, setup: bool| -> Result<(String, u32)> {
+            let (file, line) = code.compiled_as(spec.name, setup);
+            if file != code.file {
+                helpers
+                    .register
+                    .bind(py)
+                    .call1((&file, code.text))
+                    .map_err(err)?;
+            }
+            Ok((file, line))
+        };
+        let parse = |code: &Code, (file, line): &(String, u32)| {
+            helpers
+                .parse
+                .bind(py)
+                .call1((code.text, file, *line, code.indented))
+        };
         let namespace = PyDict::new(py);
         namespace
             .set_item("__builtins__", helpers.builtins.bind(py))
@@ -288,34 +306,26 @@ impl PyFunction {
             .map_err(err)?;
         namespace.set_item("__doc__", py.None()).map_err(err)?;
 
-        let parse = |code: &Code| {
-            helpers
-                .parse
-                .bind(py)
-                .call1((code.text, code.file, code.line, code.indented))
-                .map_err(err)
-        };
         if let Some(setup) = &spec.setup {
-            let module = parse(setup)?;
-            let code = helpers
-                .compile_module
-                .bind(py)
-                .call1((module, setup.file))
-                .map_err(err)?;
-            helpers
-                .exec
-                .bind(py)
-                .call1((code, &namespace))
-                .map_err(err)?;
+            let place = place(setup, true)?;
+            let run = || -> PyResult<()> {
+                let module = parse(setup, &place)?;
+                let code = helpers.compile_module.bind(py).call1((module, &place.0))?;
+                helpers.exec.bind(py).call1((code, &namespace))?;
+                Ok(())
+            };
+            run().map_err(|e| self.located(py, err(e), setup, true))?;
         }
 
-        let module = parse(&spec.code)?;
+        let place = place(&spec.code, false)?;
+        let body_err = |e: PyErr| self.located(py, err(e), &spec.code, false);
+        let module = parse(&spec.code, &place).map_err(body_err)?;
         let body = if spec.module_frame {
             let code = helpers
                 .compile_module
                 .bind(py)
-                .call1((module, spec.code.file))
-                .map_err(err)?;
+                .call1((module, &place.0))
+                .map_err(body_err)?;
             let intern = |names: &[&str]| -> Vec<Py<PyString>> {
                 names
                     .iter()
@@ -336,10 +346,10 @@ impl PyFunction {
                     module,
                     spec.inputs.to_vec(),
                     spec.outputs.to_vec(),
-                    spec.code.file,
+                    &place.0,
                     &namespace,
                 ))
-                .map_err(err)?;
+                .map_err(body_err)?;
             let (function, missing): (Bound<'_, PyAny>, Option<Bound<'_, PyAny>>) =
                 function.extract().map_err(err)?;
             Body::Function {
@@ -352,10 +362,36 @@ impl PyFunction {
             body,
         })
     }
+
+    /// `error` with, when it is a Python exception, where the code that raised it is written:
+    /// the function, the file and line of `code`, and the line of `code` that was running.
+    fn located(&self, py: Python<'_>, error: Error, code: &Code, setup: bool) -> Error {
+        let Error::Python(mut exception) = error else {
+            return error;
+        };
+        let (file, first) = code.compiled_as(self.spec.name, setup);
+        let line = helpers(py).ok().and_then(|helpers| {
+            helpers
+                .locate
+                .bind(py)
+                .call1((exception.value(py), exception.err.traceback(py), &file))
+                .and_then(|line| line.extract::<Option<usize>>())
+                .ok()
+                .flatten()
+        });
+        exception.origin = Some(CodeOrigin {
+            function: self.spec.name.to_owned(),
+            setup,
+            file: code.file.to_owned(),
+            line: code.line,
+            code_line: line.and_then(|line| (line + 1).checked_sub(first as usize)),
+        });
+        Error::Python(exception)
+    }
 }
 
 /// The output values of one call, in the order of [`Spec::outputs`].
-pub enum Outputs<'py> {
+pub enum Returned<'py> {
     /// The function returns nothing.
     None,
     /// The value of the only output.
@@ -367,14 +403,15 @@ pub enum Outputs<'py> {
 }
 
 /// Output `index` of a call's outputs; the macro asks only for outputs the call returns.
-pub fn output<'a, 'py>(outputs: &'a Outputs<'py>, index: usize) -> Borrowed<'a, 'py, PyAny> {
+#[inline]
+pub fn output<'a, 'py>(outputs: &'a Returned<'py>, index: usize) -> Borrowed<'a, 'py, PyAny> {
     match outputs {
-        Outputs::Tuple(tuple) => tuple
+        Returned::Tuple(tuple) => tuple
             .get_borrowed_item(index)
             .expect("the body's function returns one value per output"),
-        Outputs::One(value) => value.as_borrowed(),
-        Outputs::Values(values) => values[index].as_borrowed(),
-        Outputs::None => unreachable!("a function without outputs has none to read"),
+        Returned::One(value) => value.as_borrowed(),
+        Returned::Values(values) => values[index].as_borrowed(),
+        Returned::None => unreachable!("a function without outputs has none to read"),
     }
 }
 
@@ -384,6 +421,7 @@ const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
 
 /// Calls `function` with `args` by vectorcall: no argument tuple is built (a cached call then
 /// costs what a hand-written pyo3 call costs).
+#[inline]
 fn vectorcall<'py>(
     py: Python<'py>,
     function: &Bound<'py, PyAny>,
@@ -419,12 +457,7 @@ fn vectorcall<'py>(
 #[track_caller]
 pub fn fail(name: &str, error: Error) -> ! {
     match error.python_exception() {
-        Some(exception) => panic!(
-            "`{name}` raised {}: {}\n\n{}",
-            exception.type_name(),
-            exception.message(),
-            exception.traceback()
-        ),
+        Some(exception) => panic!("`{name}` raised {exception:#}"),
         None => panic!("`{name}` failed: {error}"),
     }
 }

@@ -16,49 +16,52 @@ const RESERVE: usize = 256 * 1024;
 /// `Err(RecursionError)` when the calling thread's stack is nearly exhausted.
 #[inline]
 pub(crate) fn check(py: Python<'_>) -> Result<()> {
-    match remaining() {
-        Some((left, size)) if left < RESERVE.min(size / 4) => Err(Error::from_pyerr(
-            py,
-            pyo3::exceptions::PyRecursionError::new_err(format!(
-                "maximum recursion depth exceeded: only {left} bytes of this thread's stack \
-                     are left, too few for another nested Python call from Rust (Python and Rust \
-                     calling each other recursively); make the recursion shallower, or run it on \
-                     a thread with a bigger stack"
-            )),
-        )),
-        _ => Ok(()),
+    let here = {
+        let marker = 0u8;
+        std::ptr::addr_of!(marker) as usize
+    };
+    if here < limit() {
+        return Err(exhausted(py, here));
     }
+    Ok(())
 }
 
-/// The bytes of stack left below the current frame, and the stack's size; `None` where
-/// unknown.
+#[cold]
+fn exhausted(py: Python<'_>, here: usize) -> Error {
+    let left = here.saturating_sub(stack_bounds().map_or(0, |(low, _)| low));
+    Error::from_pyerr(
+        py,
+        pyo3::exceptions::PyRecursionError::new_err(format!(
+            "maximum recursion depth exceeded: only {left} bytes of this thread's stack are \
+             left, too few for another nested Python call from Rust (Python and Rust calling each \
+             other recursively); make the recursion shallower, or run it on a thread with a \
+             bigger stack"
+        )),
+    )
+}
+
+/// The stack address below which a call is refused on this thread (0 where the stack's bounds
+/// are unknown): its lowest address plus the reserve (or a quarter of a small stack).
 #[cfg(target_os = "linux")]
 #[inline]
-fn remaining() -> Option<(usize, usize)> {
+fn limit() -> usize {
     use std::cell::Cell;
     thread_local! {
-        /// The lowest address and size of this thread's stack; (0, 0) when unknown.
-        static BOUNDS: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+        /// `usize::MAX` until computed.
+        static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
     }
-    let (low, size) = BOUNDS.with(|bounds| {
-        if let Some(b) = bounds.get() {
-            return b;
+    LIMIT.with(|limit| {
+        if limit.get() == usize::MAX {
+            let computed = stack_bounds().map_or(0, |(low, size)| low + RESERVE.min(size / 4));
+            limit.set(computed);
         }
-        let b = stack_bounds().unwrap_or((0, 0));
-        bounds.set(Some(b));
-        b
-    });
-    if low == 0 {
-        return None;
-    }
-    let marker = 0u8;
-    let here = std::ptr::addr_of!(marker) as usize;
-    Some((here.saturating_sub(low), size))
+        limit.get()
+    })
 }
 
 #[cfg(not(target_os = "linux"))]
-fn remaining() -> Option<(usize, usize)> {
-    None
+fn limit() -> usize {
+    0
 }
 
 #[cfg(target_os = "linux")]
@@ -76,4 +79,9 @@ fn stack_bounds() -> Option<(usize, usize)> {
         libc::pthread_attr_destroy(attr.as_mut_ptr());
         (found && !addr.is_null()).then_some((addr as usize, size))
     }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stack_bounds() -> Option<(usize, usize)> {
+    None
 }

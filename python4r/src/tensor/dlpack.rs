@@ -22,8 +22,8 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::IntoPyDict;
 
-use super::{DType, Storage, Tensor};
-use crate::{Error, Result};
+use super::{DType, Dims, Storage, Tensor, c_strides};
+use crate::error::{Error, Result};
 
 const CPU: i32 = 1;
 const CUDA_HOST: i32 = 3;
@@ -83,45 +83,67 @@ struct DLManagedTensorVersioned {
     dl_tensor: DLTensor,
 }
 
+/// DLPack's type of `dtype`; checked by [`exportable`] before a producer is made.
 fn dl_dtype(dtype: DType) -> DLDataType {
-    let code = match dtype {
-        DType::Float64 | DType::Float32 | DType::Float16 => 2,
-        DType::BFloat16 => 4,
-        DType::Int64 | DType::Int32 | DType::Int16 | DType::Int8 => 0,
-        DType::UInt64 | DType::UInt32 | DType::UInt16 | DType::UInt8 => 1,
-        DType::Bool => 6,
-    };
+    let (code, bits) = dtype
+        .dlpack()
+        .expect("producers are only made of dtypes DLPack has");
     DLDataType {
         code,
-        bits: (dtype.size() * 8) as u8,
+        bits,
         lanes: 1,
     }
 }
 
+/// An error unless DLPack has a type for `dtype` (it has none for dates and durations).
+fn exportable(dtype: DType) -> Result<()> {
+    match dtype.dlpack() {
+        Some(_) => Ok(()),
+        None => Err(Error::UnsupportedDType {
+            dtype: dtype.to_string(),
+            variable: None,
+            reason: "DLPack has no date or duration type: pass the tensor to numpy \
+                     (`to_numpy`), or its counts (`cast(DType::Int64)`)"
+                .to_owned(),
+        }),
+    }
+}
+
 fn from_dl_dtype(t: DLDataType) -> Result<DType> {
-    Ok(match (t.code, t.bits, t.lanes) {
-        (2, 64, 1) => DType::Float64,
-        (2, 32, 1) => DType::Float32,
-        (2, 16, 1) => DType::Float16,
-        (4, 16, 1) => DType::BFloat16,
-        (0, 64, 1) => DType::Int64,
-        (0, 32, 1) => DType::Int32,
-        (0, 16, 1) => DType::Int16,
-        (0, 8, 1) => DType::Int8,
-        (1, 64, 1) => DType::UInt64,
-        (1, 32, 1) => DType::UInt32,
-        (1, 16, 1) => DType::UInt16,
-        (1, 8, 1) => DType::UInt8,
-        (6, 8, 1) => DType::Bool,
-        (code, bits, lanes) => {
-            return Err(Error::UnsupportedDType {
-                dtype: format!("DLPack type code {code}, {bits} bits, {lanes} lanes"),
-                reason: "a Tensor holds float64/32/16, bfloat16, signed and unsigned 8 to 64-bit \
-                         integers, or bool, one lane each"
-                    .to_owned(),
-            });
-        }
-    })
+    match DType::from_dlpack(t.code, t.bits) {
+        Some(dtype) if t.lanes == 1 => Ok(dtype),
+        _ => Err(Error::UnsupportedDType {
+            dtype: format!(
+                "DLPack type code {}, {} bits, {} lanes",
+                t.code, t.bits, t.lanes
+            ),
+            variable: None,
+            reason: format!("a Tensor holds {}, one lane each", DType::names()),
+        }),
+    }
+}
+
+/// DLPack's name of a device (`CUDA:0`), for messages.
+fn device_name(device_type: i32, device_id: i32) -> String {
+    let name = match device_type {
+        1 => "CPU",
+        2 => "CUDA",
+        3 => "CUDAHost",
+        4 => "OpenCL",
+        7 => "Vulkan",
+        8 => "Metal",
+        9 => "VPI",
+        10 => "ROCM",
+        11 => "ROCMHost",
+        12 => "ExtDev",
+        13 => "CUDAManaged",
+        14 => "OneAPI",
+        15 => "WebGPU",
+        16 => "Hexagon",
+        17 => "MAIA",
+        _ => return format!("type {device_type}:{device_id}"),
+    };
+    format!("{name}:{device_id}")
 }
 
 /// What a capsule's `manager_ctx` points to: the tensor (keeping its storage alive) and the
@@ -360,6 +382,9 @@ impl Tensor {
     /// `np.from_dlpack`, `torch.from_dlpack` and the like. Consumers that only speak legacy
     /// (unversioned) DLPack get a copy, since they cannot be told the memory is read-only.
     ///
+    /// # Errors
+    /// [`Error::UnsupportedDType`] for dates and durations, which DLPack has no type for.
+    ///
     /// # Example
     ///
     /// ```
@@ -382,6 +407,7 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn to_dlpack<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        exportable(self.dtype())?;
         let producer = DLPackTensor {
             tensor: self.clone(),
             read_only: true,
@@ -410,6 +436,7 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn into_dlpack(mut self, py: Python<'_>) -> Result<Bound<'_, PyAny>> {
+        exportable(self.dtype())?;
         install_gil_lock();
         self.make_unique();
         self.storage().set_python_may_write(true);
@@ -428,7 +455,7 @@ impl Tensor {
     ///
     /// # Errors
     /// [`Error::UnsupportedDType`] naming the DLPack type for types a tensor cannot hold;
-    /// [`Error::Layout`] for memory on another device.
+    /// [`Error::UnsupportedDevice`] for memory on another device.
     ///
     /// # Example
     ///
@@ -456,10 +483,9 @@ impl Tensor {
                 .extract()
                 .map_err(err)?;
             if device.0 != CPU && device.0 != CUDA_HOST {
-                return Err(Error::Layout(format!(
-                    "the DLPack tensor is on device {device:?} (type, id), not the CPU: copy it to \
-                     the CPU first (`.cpu()` in torch)"
-                )));
+                return Err(Error::UnsupportedDevice {
+                    device: device_name(device.0, device.1),
+                });
             }
             let kwargs = [("max_version", (1u32, 0u32))]
                 .into_py_dict(py)
@@ -499,11 +525,15 @@ impl Tensor {
             let (dl, flags) = if versioned {
                 let m = managed.as_ptr().cast::<DLManagedTensorVersioned>();
                 if (*m).version.major != 1 {
-                    return Err(Error::Layout(format!(
-                        "DLPack version {}.{} is not supported (python4r reads 1.x)",
-                        (*m).version.major,
-                        (*m).version.minor
-                    )));
+                    return Err(Error::conversion(
+                        obj,
+                        "python4r::Tensor",
+                        format!(
+                            "DLPack version {}.{} is not supported (python4r reads 1.x)",
+                            (*m).version.major,
+                            (*m).version.minor
+                        ),
+                    ));
                 }
                 (ptr::addr_of!((*m).dl_tensor), (*m).flags)
             } else {
@@ -523,15 +553,14 @@ impl Tensor {
             let owner = Imported { versioned, managed };
             let dl = &*dl;
             if dl.device.device_type != CPU && dl.device.device_type != CUDA_HOST {
-                return Err(Error::Layout(format!(
-                    "the DLPack tensor is on device type {}, not the CPU",
-                    dl.device.device_type
-                )));
+                return Err(Error::UnsupportedDevice {
+                    device: device_name(dl.device.device_type, dl.device.device_id),
+                });
             }
             let dtype = from_dl_dtype(dl.dtype)?;
             let ndim = usize::try_from(dl.ndim).unwrap_or(0);
-            let shape: super::Dims<usize> = if ndim == 0 {
-                super::Dims::new()
+            let shape: Dims<usize> = if ndim == 0 {
+                Dims::new()
             } else {
                 std::slice::from_raw_parts(dl.shape, ndim)
                     .iter()
@@ -539,8 +568,8 @@ impl Tensor {
                     .collect()
             };
             let size = dtype.size() as isize;
-            let strides: super::Dims<isize> = if dl.strides.is_null() || ndim == 0 {
-                super::c_strides(&shape, dtype.size())
+            let strides: Dims<isize> = if dl.strides.is_null() || ndim == 0 {
+                c_strides(&shape, dtype.size())
             } else {
                 std::slice::from_raw_parts(dl.strides, ndim)
                     .iter()
@@ -560,5 +589,20 @@ impl Tensor {
                 0,
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtypes_by_code_and_bits() {
+        let dl = |code, bits, lanes| DLDataType { code, bits, lanes };
+        assert_eq!(from_dl_dtype(dl(5, 128, 1)).unwrap(), DType::Complex128);
+        // complex32 (two f16) and vectors of lanes are not dtypes of ours.
+        let err = from_dl_dtype(dl(5, 32, 1)).unwrap_err();
+        assert!(err.to_string().contains("type code 5, 32 bits"), "{err}");
+        assert!(from_dl_dtype(dl(2, 32, 4)).is_err());
     }
 }

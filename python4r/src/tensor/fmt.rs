@@ -3,7 +3,9 @@
 
 use std::fmt::{self, Write};
 
-use super::{DType, Element, Scalar, Tensor, with_element_type};
+use super::Tensor;
+use crate::datetime::DateText;
+use crate::dtype::{DType, Element, Scalar, with_element_type};
 
 /// Above this many elements, each long axis shows only its first and last `EDGE_ITEMS` entries
 /// (numpy's `threshold` and `edgeitems`).
@@ -21,9 +23,31 @@ fn element_text(t: &Tensor, off: isize) -> String {
             Scalar::Float(x) if matches!(t.dtype(), DType::BFloat16 | DType::Float16) => {
                 format!("{:?}", x as f32)
             }
+            Scalar::Complex(re, im) => complex_text(re, im, t.dtype() == DType::Complex64),
+            // numpy's repr: dates quoted, durations as counts, `NaT` quoted.
+            Scalar::Time(count, unit) => match t.dtype() {
+                DType::DateTime64(_) => format!("'{}'", DateText(count, unit)),
+                _ if count == i64::MIN => "'NaT'".to_owned(),
+                _ => count.to_string(),
+            },
             _ => format!("{v:?}"),
         }
     })
+}
+
+/// `1.5+2.0j`, `0.0-1.0j`: numpy's form, with Rust's shortest float text (of `f32` for
+/// `complex64`).
+fn complex_text(re: f64, im: f64, single: bool) -> String {
+    let sign = if im.is_sign_negative() && !im.is_nan() {
+        '-'
+    } else {
+        '+'
+    };
+    if single {
+        format!("{:?}{sign}{:?}j", re as f32, im.abs() as f32)
+    } else {
+        format!("{re:?}{sign}{:?}j", im.abs())
+    }
 }
 
 fn write_axis(
@@ -69,7 +93,7 @@ fn write_axis(
     Ok(())
 }
 
-fn render(t: &Tensor, name: &str, strides: bool) -> Result<String, fmt::Error> {
+pub(super) fn render(t: &Tensor, name: &str, strides: bool) -> Result<String, fmt::Error> {
     let mut s = format!("{name}(");
     let indent = s.len();
     let mut body = String::new();
@@ -144,5 +168,34 @@ mod tests {
             .transpose();
         let s = t.to_string();
         assert!(s.contains("...") && s.lines().count() == 7, "{s}");
+    }
+
+    #[test]
+    fn complex_and_time_values_print_as_numpy() {
+        use crate::datetime::{DateTime64, TimeDelta64, units::*};
+        use num_complex::{Complex32, Complex64};
+        let z = Tensor::from_vec(
+            vec![Complex64::new(1.5, 2.0), Complex64::new(0.0, -1.0)],
+            &[2],
+        );
+        assert_eq!(
+            z.unwrap().to_string(),
+            "tensor([1.5+2.0j, 0.0-1.0j], dtype=complex128, shape=[2])"
+        );
+        let z = Tensor::scalar(Complex32::new(0.1, 0.0));
+        assert_eq!(z.to_string(), "tensor(0.1+0.0j, dtype=complex64, shape=[])");
+        let d = Tensor::from_vec(vec![DateTime64::<Days>::new(1), DateTime64::NAT], &[2]);
+        assert_eq!(
+            d.unwrap().to_string(),
+            "tensor(['1970-01-02', 'NaT'], dtype=datetime64[D], shape=[2])"
+        );
+        let d = Tensor::from_vec(
+            vec![TimeDelta64::<Milliseconds>::new(1), TimeDelta64::NAT],
+            &[2],
+        );
+        assert_eq!(
+            d.unwrap().to_string(),
+            "tensor([1, 'NaT'], dtype=timedelta64[ms], shape=[2])"
+        );
     }
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use ndarray::{Array, ArrayD, ArrayView, ArrayViewD, Axis, Dimension, IxDyn, ShapeBuilder};
 
-use super::{Element, Storage, Tensor, dtype_check};
-use crate::{Error, Result};
+use super::elements::dtype_check;
+use super::{Element, Storage, Tensor};
+use crate::error::{Error, Result};
 
 /// Moves an owned array into a tensor without copying, whatever its layout (C order, Fortran
 /// order, or the result of slicing in place).
@@ -98,61 +99,71 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     pub fn view_ndarray<T: Element>(&self) -> Result<ArrayViewD<'_, T>> {
-        dtype_check::<T>(self.dtype())?;
-        let size = size_of::<T>() as isize;
-        let layout_err = |why: &str| {
-            Error::Layout(format!(
-                "cannot view this tensor (shape {:?}, byte strides {:?}) as an ndarray without \
-                 copying: {why}; use to_ndarray() to copy",
-                self.shape(),
-                self.strides()
-            ))
-        };
-        if self.storage().python_may_write() {
-            return Err(layout_err("Python code may still write its memory"));
-        }
-        if self.is_empty() {
-            return Ok(ArrayViewD::from_shape(IxDyn(self.shape()), &[]).expect("empty"));
-        }
-        if !(self.data_ptr() as usize).is_multiple_of(align_of::<T>())
-            || self.strides().iter().any(|s| s % size != 0)
-        {
-            return Err(layout_err("it is not aligned for the element type"));
-        }
-        if T::DTYPE == super::DType::Bool {
-            let mut valid = true;
-            let base = self.storage().ptr();
-            // SAFETY: each offset is an element of the view, one readable byte.
-            self.for_each_offset(|off| valid &= unsafe { *base.offset(off) } <= 1);
-            if !valid {
-                return Err(layout_err("it holds bool bytes other than 0 and 1"));
-            }
-        }
-        // ndarray wants non-negative strides from the lowest address: start there and invert the
-        // reversed axes afterwards.
-        let mut ptr = self.data_ptr();
-        let mut strides = Vec::with_capacity(self.ndim());
-        let mut inverted = Vec::new();
-        for (axis, (&d, &s)) in self.shape().iter().zip(self.strides()).enumerate() {
-            if s < 0 {
-                ptr = ptr.wrapping_offset(s * (d as isize - 1));
-                inverted.push(axis);
-            }
-            strides.push((s.unsigned_abs()) / size as usize);
-        }
-        // SAFETY: the elements are those of the view (same memory, axes re-oriented), which the
-        // storage keeps alive for the borrow of `self`; they are aligned and valid values of `T`
-        // (checked above); nothing writes them during the borrow: Rust writes only through
-        // `&mut Tensor` on unique storage, and memory Python may write was refused above.
-        let mut view = unsafe {
-            ArrayViewD::from_shape_ptr(
-                IxDyn(self.shape()).strides(IxDyn(&strides)),
-                ptr.cast::<T>(),
-            )
-        };
+        let (ptr, dims, inverted) = raw_view::<T>(self)?;
+        // SAFETY: `raw_view` checked that the elements are those of the view (same memory,
+        // axes re-oriented), aligned, and valid values of `T`; the storage keeps them alive for
+        // the borrow of `self`, and nothing writes them during it: Rust writes only through
+        // `&mut Tensor` on unique storage, and memory Python may write was refused.
+        let mut view = unsafe { ArrayViewD::from_shape_ptr(dims, ptr.cast::<T>()) };
         for axis in inverted {
             view.invert_axis(Axis(axis));
         }
         Ok(view)
     }
+}
+
+/// What an `ndarray` view of `t` needs: the lowest element's address, the shape with
+/// non-negative element strides, and the axes to invert afterwards; an error when `T` is not
+/// the dtype or the view would not be sound or expressible (see [`Tensor::view_ndarray`]).
+pub(super) fn raw_view<T: Element>(
+    t: &Tensor,
+) -> Result<(*const u8, ndarray::StrideShape<IxDyn>, Vec<usize>)> {
+    dtype_check::<T>(t.dtype())?;
+    let size = size_of::<T>() as isize;
+    let layout_err = |why: &str| {
+        Error::Layout(format!(
+            "cannot view this tensor (shape {:?}, byte strides {:?}) as an ndarray without \
+             copying: {why}; use to_ndarray() to copy",
+            t.shape(),
+            t.strides()
+        ))
+    };
+    if t.storage().python_may_write() {
+        return Err(layout_err("Python code may still write its memory"));
+    }
+    if t.is_empty() {
+        let dims = IxDyn(t.shape()).strides(IxDyn(&vec![0; t.ndim()]));
+        return Ok((
+            std::ptr::NonNull::<T>::dangling().as_ptr().cast(),
+            dims,
+            Vec::new(),
+        ));
+    }
+    if !(t.data_ptr() as usize).is_multiple_of(align_of::<T>())
+        || t.strides().iter().any(|s| s % size != 0)
+    {
+        return Err(layout_err("it is not aligned for the element type"));
+    }
+    if T::DTYPE == super::DType::Bool {
+        let mut valid = true;
+        let base = t.storage().ptr();
+        // SAFETY: each offset is an element of the view, one readable byte.
+        t.for_each_offset(|off| valid &= unsafe { *base.offset(off) } <= 1);
+        if !valid {
+            return Err(layout_err("it holds bool bytes other than 0 and 1"));
+        }
+    }
+    // ndarray wants non-negative strides from the lowest address: start there and invert the
+    // reversed axes afterwards.
+    let mut ptr = t.data_ptr();
+    let mut strides = Vec::with_capacity(t.ndim());
+    let mut inverted = Vec::new();
+    for (axis, (&d, &s)) in t.shape().iter().zip(t.strides()).enumerate() {
+        if s < 0 {
+            ptr = ptr.wrapping_offset(s * (d as isize - 1));
+            inverted.push(axis);
+        }
+        strides.push((s.unsigned_abs()) / size as usize);
+    }
+    Ok((ptr, IxDyn(t.shape()).strides(IxDyn(&strides)), inverted))
 }

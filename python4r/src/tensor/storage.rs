@@ -6,7 +6,7 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::dtype::Element;
+use crate::dtype::Element;
 
 /// Something outside Rust that owns a block of memory (a numpy array, a DLPack capsule's
 /// tensor); dropping it releases the memory.
@@ -62,7 +62,14 @@ pub(crate) struct Storage {
 // Python side are excluded by the GIL or are outside the soundness model (see the module docs).
 unsafe impl Send for Storage {}
 // SAFETY: see `Send`: `&Storage` only allows reads of the memory.
+
 unsafe impl Sync for Storage {}
+
+// A panic cannot leave a storage half-changed: its pointer, size and owner are fixed when it is
+// made, and the one mutable flag is an atomic whose every value is consistent. The owner's
+// interior mutability (a Python object's reference count) is Python's, under the GIL.
+impl std::panic::UnwindSafe for Storage {}
+impl std::panic::RefUnwindSafe for Storage {}
 
 unsafe fn free_vec<T>(ptr: NonNull<u8>, len: usize, cap: usize) {
     // SAFETY: `ptr`, `len` and `cap` come from a `Vec<T>` taken apart in `Storage::from_vec`,
@@ -125,9 +132,36 @@ impl Storage {
         self.ptr.as_ptr()
     }
 
-    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
     pub(crate) fn bytes(&self) -> Option<usize> {
         self.bytes
+    }
+
+    /// A Rust-owned copy of every byte, at the same offsets (so any view of this storage is a
+    /// view of the copy), aligned for `T`, which must accept every bit pattern (not `bool`:
+    /// pass `u8`); `None` when the size is unknown (foreign memory). Reads under the GIL when
+    /// Python may write this memory.
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+    pub(crate) fn duplicate<T: Element>(&self) -> Option<Storage> {
+        assert!(
+            T::DTYPE != crate::dtype::DType::Bool,
+            "bool bytes may be invalid: use u8"
+        );
+        let bytes = self.bytes?;
+        let mut data: Vec<T> = Vec::with_capacity(bytes.div_ceil(size_of::<T>().max(1)));
+        self.locked(&mut || {
+            // SAFETY: the storage keeps `bytes` bytes from `ptr` alive and readable; `data` has
+            // room for at least that many bytes and does not overlap them.
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.ptr(), data.as_mut_ptr().cast::<u8>(), bytes)
+            };
+        });
+        // SAFETY: the first `bytes` bytes were written above and every bit pattern is a valid
+        // `T` (bool is refused above); a trailing partial element is initialised memory inside
+        // the capacity, read only as raw bytes by views.
+        unsafe { data.set_len(bytes / size_of::<T>().max(1)) };
+        let mut copy = Storage::from_vec(data);
+        copy.bytes = Some(bytes);
+        Some(copy)
     }
 
     pub(crate) fn read_only(&self) -> bool {

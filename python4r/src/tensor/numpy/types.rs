@@ -1,0 +1,102 @@
+//! What every crossing asks numpy, asked once: numpy usable, its `ndarray` type object, and the
+//! built-in descriptor of each dtype numpy has itself (one object per process, so a descriptor
+//! is recognised by its address).
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use numpy::npyffi::{self, NpyTypes};
+use pyo3::prelude::*;
+
+use super::super::dlpack::install_gil_lock;
+use crate::dtype::{DType, with_element_type};
+use crate::error::Result;
+use crate::interpreter;
+
+/// Set once numpy was found usable (it stays usable: the module is never unloaded).
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// `Ok` when numpy is usable: [`Error::NumpyDisabled`](crate::Error::NumpyDisabled) or
+/// [`Error::NumpyUnavailable`](crate::Error::NumpyUnavailable) otherwise. One atomic load once it
+/// was.
+#[inline]
+pub(super) fn ready() -> Result<()> {
+    if READY.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    interpreter::ensure_numpy()?;
+    install_gil_lock();
+    READY.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// The addresses of numpy's `ndarray` type object and of the built-in descriptors, by dtype.
+struct Known {
+    ndarray: usize,
+    descrs: Vec<(usize, DType)>,
+}
+
+static KNOWN: OnceLock<Known> = OnceLock::new();
+
+fn known(py: Python<'_>) -> &'static Known {
+    KNOWN.get_or_init(|| {
+        // SAFETY: numpy's C API is loaded (`ready` ran before any caller); the type object is
+        // static in numpy's module, which is never unloaded.
+        let ndarray = unsafe { npyffi::get_type_object(py, NpyTypes::PyArray_Type) } as usize;
+        let descrs = DType::ALL
+            .into_iter()
+            .filter(|d| !matches!(d.numpy_kind(), b'V' | b'M' | b'm'))
+            .map(|d| {
+                // rust-numpy's descriptor of a built-in type is numpy's own singleton
+                // (`PyArray_DescrFromType`), alive as long as numpy.
+                let descr = with_element_type!(d, T => numpy::dtype::<T>(py));
+                (descr.as_ptr() as usize, d)
+            })
+            .collect();
+        Known { ndarray, descrs }
+    })
+}
+
+/// numpy's `ndarray` type object.
+#[inline]
+pub(super) fn ndarray_type(py: Python<'_>) -> *mut pyo3::ffi::PyTypeObject {
+    known(py).ndarray as *mut pyo3::ffi::PyTypeObject
+}
+
+/// Whether `obj` is exactly a `numpy.ndarray` (not a subclass).
+#[inline]
+pub(super) fn is_exact_ndarray(py: Python<'_>, obj: *mut pyo3::ffi::PyObject) -> bool {
+    // SAFETY: `obj` is a live object (the GIL is held by the caller); this reads its type.
+    unsafe { pyo3::ffi::Py_TYPE(obj) as usize == known(py).ndarray }
+}
+
+/// The dtype whose built-in descriptor is the object at `descr`, if it is one of them.
+#[inline]
+pub(super) fn builtin_dtype(py: Python<'_>, descr: *mut pyo3::ffi::PyObject) -> Option<DType> {
+    known(py)
+        .descrs
+        .iter()
+        .find(|(address, _)| *address == descr as usize)
+        .map(|&(_, dtype)| dtype)
+}
+
+/// The address of numpy's built-in descriptor of `dtype`, if it has one.
+#[inline]
+pub(super) fn builtin_descr_address(py: Python<'_>, dtype: DType) -> Option<usize> {
+    known(py)
+        .descrs
+        .iter()
+        .find(|(_, d)| *d == dtype)
+        .map(|&(address, _)| address)
+}
+
+/// A new reference to the built-in descriptor of `dtype`, if numpy has one.
+#[inline]
+pub(super) fn builtin_descr(py: Python<'_>, dtype: DType) -> Option<*mut pyo3::ffi::PyObject> {
+    let (address, _) = known(py).descrs.iter().find(|(_, d)| *d == dtype)?;
+    let descr = *address as *mut pyo3::ffi::PyObject;
+    // SAFETY: the descriptor is numpy's singleton, alive as long as numpy; the caller receives
+    // the new reference taken here (the GIL is held).
+    unsafe { pyo3::ffi::Py_IncRef(descr) };
+    Some(descr)
+}

@@ -1,0 +1,6 @@
+use python4r::py_exec;
+
+#[py_exec(setup = "calls = 0", per_call = ["cals"], code = "calls += 1\nresult = calls")]
+fn count_calls() -> i64;
+
+fn main() {}
