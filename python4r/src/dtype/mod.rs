@@ -7,9 +7,13 @@
 //! [`element_impl!`]). The dates are parametrised by a unit, whose list is its own table
 //! (`time_unit_table!` in [`crate::datetime`]).
 
+mod scalar;
+
 use std::fmt;
 
 use num_traits::AsPrimitive;
+
+pub use scalar::Scalar;
 
 use crate::datetime::{TimeUnit, convert_datetime, convert_timedelta};
 
@@ -368,72 +372,6 @@ impl fmt::Display for DType {
     }
 }
 
-/// One element value of any dtype, used to cast and print.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[doc(hidden)]
-pub enum Scalar {
-    Float(f64),
-    Int(i128),
-    Bool(bool),
-    /// Real and imaginary parts.
-    Complex(f64, f64),
-    /// A date or duration count (`i64::MIN` is `NaT`) and its unit.
-    Time(i64, TimeUnit),
-}
-
-impl Scalar {
-    /// As numpy casts to a real float: a complex number keeps its real part (the caller warns),
-    /// a date or duration is its count (`NaT` included, as numpy).
-    fn as_f64(self) -> f64 {
-        match self {
-            Scalar::Float(v) | Scalar::Complex(v, _) => v,
-            Scalar::Int(v) => v as f64,
-            Scalar::Bool(b) => f64::from(u8::from(b)),
-            Scalar::Time(count, _) => count as f64,
-        }
-    }
-
-    fn as_i128(self) -> i128 {
-        match self {
-            // `as` saturates and maps NaN to 0; numpy leaves these cases undefined.
-            Scalar::Float(v) | Scalar::Complex(v, _) => v as i128,
-            Scalar::Int(v) => v,
-            Scalar::Bool(b) => i128::from(b),
-            Scalar::Time(count, _) => i128::from(count),
-        }
-    }
-
-    fn as_bool(self) -> bool {
-        match self {
-            Scalar::Float(v) => v != 0.0,
-            Scalar::Int(v) => v != 0,
-            Scalar::Bool(b) => b,
-            Scalar::Complex(re, im) => re != 0.0 || im != 0.0,
-            Scalar::Time(count, _) => count != 0,
-        }
-    }
-
-    fn as_complex(self) -> (f64, f64) {
-        match self {
-            Scalar::Complex(re, im) => (re, im),
-            other => (other.as_f64(), 0.0),
-        }
-    }
-
-    /// As numpy casts to a date or duration: a count (floats truncated, `NaN` is `NaT`), or a
-    /// count of another unit converted by `convert`.
-    fn as_time(self, unit: TimeUnit, convert: fn(i64, TimeUnit, TimeUnit) -> i64) -> i64 {
-        match self {
-            Scalar::Time(count, from) => convert(count, from, unit),
-            Scalar::Float(v) | Scalar::Complex(v, _) if v.is_nan() => i64::MIN,
-            Scalar::Float(v) | Scalar::Complex(v, _) => v as i64,
-            // Integer casts wrap, as numpy's `astype` does.
-            Scalar::Int(v) => v as i64,
-            Scalar::Bool(b) => i64::from(b),
-        }
-    }
-}
-
 mod sealed {
     pub trait Sealed {}
 }
@@ -598,72 +536,4 @@ pub(crate) unsafe fn write_scalar(dtype: DType, ptr: *mut u8, v: Scalar) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use half::{bf16, f16};
-
-    #[test]
-    fn names_round_trip() {
-        for d in DType::ALL {
-            assert_eq!(DType::from_numpy_name(d.numpy_name()), Some(d));
-            match d.dlpack() {
-                Some((code, bits)) => assert_eq!(DType::from_dlpack(code, bits), Some(d)),
-                None => assert!(d.time_unit().is_some(), "only dates lack a DLPack type"),
-            }
-        }
-        assert_eq!(DType::ALL.len(), 15 + 2 * TimeUnit::ALL.len());
-        assert!(DType::names().ends_with(
-            "complex128, datetime64[Y|M|W|D|h|m|s|ms|us|ns], timedelta64[Y|M|W|D|h|m|s|ms|us|ns]"
-        ));
-        #[cfg(feature = "numpy")]
-        {
-            assert_eq!(DType::from_numpy_kind(b'u', 2), Some(DType::UInt16));
-            assert_eq!(DType::from_numpy_kind(b'f', 16), None);
-        }
-    }
-
-    #[test]
-    fn casts_follow_numpy() {
-        assert_eq!(u8::from_scalar(Scalar::Int(300)), 44);
-        assert_eq!(i32::from_scalar(Scalar::Float(-2.7)), -2);
-        assert!(bool::from_scalar(Scalar::Float(0.5)));
-        assert_eq!(f32::from_scalar(Scalar::Bool(true)), 1.0);
-        assert_eq!(
-            f16::from_scalar(Scalar::Float(0.1)),
-            f16::from_f64(0.1),
-            "no rounding through f32"
-        );
-        assert_eq!(bf16::from_scalar(Scalar::Int(3)), bf16::from_f64(3.0));
-        // Complex to real keeps the real part; to bool, either part counts.
-        assert_eq!(f32::from_scalar(Scalar::Complex(1.5, 2.0)), 1.5);
-        assert!(bool::from_scalar(Scalar::Complex(0.0, 2.0)));
-        let z = num_complex::Complex32::from_scalar(Scalar::Int(3));
-        assert_eq!((z.re, z.im), (3.0, 0.0));
-    }
-
-    #[test]
-    fn time_casts_follow_numpy() {
-        use crate::datetime::{DateTime64, TimeDelta64, units::*};
-        let ns = Scalar::Time(-500_000_000, TimeUnit::Nanosecond);
-        assert_eq!(DateTime64::<Seconds>::from_scalar(ns).count(), -1);
-        assert_eq!(TimeDelta64::<Seconds>::from_scalar(ns).count(), -1);
-        let nat = Scalar::Time(i64::MIN, TimeUnit::Day);
-        assert!(DateTime64::<Seconds>::from_scalar(nat).is_nat());
-        assert_eq!(i64::from_scalar(nat), i64::MIN);
-        assert!(bool::from_scalar(nat));
-        assert_eq!(f64::from_scalar(Scalar::Time(3, TimeUnit::Day)), 3.0);
-        assert!(TimeDelta64::<Seconds>::from_scalar(Scalar::Float(f64::NAN)).is_nat());
-        assert_eq!(
-            TimeDelta64::<Seconds>::from_scalar(Scalar::Float(-1.5)).count(),
-            -1
-        );
-    }
-
-    #[test]
-    fn bool_reads_any_nonzero_byte_as_true() {
-        let b = [2u8];
-        // SAFETY: one readable byte.
-        assert!(unsafe { <bool as Element>::read(b.as_ptr()) });
-        assert!(!bool::valid_bytes(&b));
-    }
-}
+mod tests;
