@@ -168,12 +168,60 @@ fn paired_large_work() {
     );
 }
 
+/// One per-call case of issue 15: its name and a function timing `n` calls.
+type Case<'a> = (&'static str, Box<dyn Fn(u64) -> std::time::Duration + 'a>);
+
 /// The per-call targets (issue 15), each python4r variant and its hand-written baseline timed in
 /// alternating rounds (machine load falls on both alike), with the Python-calls-Python floors.
 /// Prints one JSON line for `scripts/bench.sh`: the best round of each, in ns per call.
 fn paired_calls() {
     const ROUNDS: usize = 40;
     const ITERS: u64 = 20_000;
+    with_call_cases(|cases| {
+        let mut rounds: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+        for _ in 0..ROUNDS {
+            for ((_, run), times) in cases.iter().zip(&mut rounds) {
+                times.push(run(ITERS).as_nanos() as f64 / ITERS as f64);
+            }
+        }
+        let fields: Vec<String> = cases
+            .iter()
+            .zip(&rounds)
+            .map(|((name, _), times)| {
+                let best = times.iter().copied().fold(f64::INFINITY, f64::min);
+                format!("\"{name}\": {best:.1}")
+            })
+            .collect();
+        println!("{{\"paired_calls\": {{{}}}}}", fields.join(", "));
+    });
+}
+
+/// `PYTHON4R_BENCH_CALLS=case:n`: only `n` calls of one case, after 100 to warm up, for
+/// `scripts/instructions.sh`, which counts the instructions of the `n` calls under callgrind.
+fn counted_calls(spec: &str) {
+    let (name, n) = spec
+        .split_once(':')
+        .expect("PYTHON4R_BENCH_CALLS is case:count");
+    let n: u64 = n.parse().expect("the count is a number");
+    with_call_cases(|cases| {
+        let (_, run) = cases
+            .iter()
+            .find(|(case, _)| *case == name)
+            .unwrap_or_else(|| panic!("no case {name}"));
+        run(100);
+        counted_region(&**run, n);
+    });
+}
+
+/// The calls callgrind counts (`--toggle-collect=*counted_region*`): nothing else of the run.
+#[inline(never)]
+fn counted_region(run: &dyn Fn(u64) -> std::time::Duration, n: u64) {
+    black_box(run(black_box(n)));
+}
+
+/// Builds the per-call cases over one tensor and its hand-written baselines, and gives them to
+/// `f`.
+fn with_call_cases(f: impl FnOnce(&[Case<'_>])) {
     let values: Vec<f64> = (0..SMALL).map(|i| i as f64).collect();
     let tensor = Tensor::from_vec(values.clone(), &[SMALL]).unwrap();
     let array = python4r::ndarray::Array1::from(values.clone());
@@ -192,7 +240,6 @@ fn paired_calls() {
         Ok(())
     })
     .unwrap();
-    type Case<'a> = (&'static str, Box<dyn Fn(u64) -> std::time::Duration + 'a>);
     let cases: Vec<Case<'_>> = vec![
         (
             "double_same_python4r",
@@ -279,24 +326,14 @@ fn paired_calls() {
             }),
         ),
     ];
-    let mut rounds: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
-    for _ in 0..ROUNDS {
-        for ((_, run), times) in cases.iter().zip(&mut rounds) {
-            times.push(run(ITERS).as_nanos() as f64 / ITERS as f64);
-        }
-    }
-    let fields: Vec<String> = cases
-        .iter()
-        .zip(&rounds)
-        .map(|((name, _), times)| {
-            let best = times.iter().copied().fold(f64::INFINITY, f64::min);
-            format!("\"{name}\": {best:.1}")
-        })
-        .collect();
-    println!("{{\"paired_calls\": {{{}}}}}", fields.join(", "));
+    f(&cases);
 }
 
 fn main() {
+    if let Ok(spec) = std::env::var("PYTHON4R_BENCH_CALLS") {
+        counted_calls(&spec);
+        return;
+    }
     benches();
     if common::bench_mode() {
         paired_large_work();
