@@ -105,12 +105,14 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+mod bundle;
 pub mod config;
 pub mod context;
 pub mod convert;
 mod crossing;
 pub mod datetime;
 mod dtype;
+mod environment;
 mod error;
 mod exec;
 mod executable;
