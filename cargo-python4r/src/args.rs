@@ -117,9 +117,17 @@ mod tests {
         assert_eq!(o.target, Target::Example("quickstart".into()));
         assert!(o.release && o.strip && !o.zip_stdlib);
         assert!(parse_strs(&["bundle"]).unwrap_err().contains("--bin NAME"));
-        assert!(parse_strs(&["bundle", "--bin"]).unwrap_err().contains("needs a value"));
+        assert!(
+            parse_strs(&["bundle", "--bin"])
+                .unwrap_err()
+                .contains("needs a value")
+        );
         assert!(parse_strs(&["bundle", "--bin", "a", "--example", "b"]).is_err());
-        assert!(parse_strs(&["bundel"]).unwrap_err().contains("unknown command"));
+        assert!(
+            parse_strs(&["bundel"])
+                .unwrap_err()
+                .contains("unknown command")
+        );
         assert_eq!(parse_strs(&[]).unwrap(), Command::Help);
     }
 }

@@ -62,7 +62,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.as_deref().unwrap_or_default();
         if is_dir {
-            !(STDLIB_EXCLUDED.contains(&name) || rel.parent() == Some(Path::new("")) && name.starts_with("config-"))
+            !(STDLIB_EXCLUDED.contains(&name)
+                || rel.parent() == Some(Path::new("")) && name.starts_with("config-"))
         } else {
             !name.starts_with("_tkinter")
         }
@@ -81,7 +82,9 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             {
                 return false;
             }
-            !(is_dir && (name == "__pycache__" || options.no_tests && !top && matches!(name, "tests" | "test")))
+            !(is_dir
+                && (name == "__pycache__"
+                    || options.no_tests && !top && matches!(name, "tests" | "test")))
         })?;
     }
     python::compile_all(&built.environment, &stdlib)?;
@@ -105,7 +108,11 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     )
     .map_err(|e| format!("writing the marker: {e}"))?;
     let after = report::measure(&out, &layout);
-    report::print(&out, &before, (options.strip || options.zip_stdlib).then_some(&after));
+    report::print(
+        &out,
+        &before,
+        (options.strip || options.zip_stdlib).then_some(&after),
+    );
     Ok(())
 }
 

@@ -44,7 +44,12 @@ pub(crate) fn layout(environment: &Path) -> Result<Layout, String> {
     let output = Command::new(&python)
         .args(["-c", SCRIPT])
         .output()
-        .map_err(|e| format!("cannot run {}: {e}; build the program again", python.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot run {}: {e}; build the program again",
+                python.display()
+            )
+        })?;
     if !output.status.success() {
         return Err(format!(
             "{} failed: {}",

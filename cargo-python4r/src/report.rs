@@ -30,7 +30,12 @@ pub(crate) fn measure(out: &Path, layout: &Layout) -> Sizes {
         .into_iter()
         .flatten()
         .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), size(&e.path())))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                size(&e.path()),
+            )
+        })
         .collect();
     packages.sort_by(|a, b| b.1.cmp(&a.1));
     let libpython = size(&lib.join(&layout.soname));
@@ -83,7 +88,11 @@ pub(crate) fn print(out: &Path, before: &Sizes, after: Option<&Sizes>) {
     row("program", before.program, now.program);
     row("libpython", before.libpython, now.libpython);
     row("standard library", before.stdlib, now.stdlib);
-    row("standard extension modules", before.extensions, now.extensions);
+    row(
+        "standard extension modules",
+        before.extensions,
+        now.extensions,
+    );
     let packages: u64 = now.packages.iter().map(|p| p.1).sum();
     let packages_before: u64 = before.packages.iter().map(|p| p.1).sum();
     row("packages (site-packages)", packages_before, packages);
@@ -91,6 +100,8 @@ pub(crate) fn print(out: &Path, before: &Sizes, after: Option<&Sizes>) {
         println!("    {name:<32} {:>10}", mb(*bytes));
     }
     if after.is_none() {
-        println!("  (smaller: --strip strips libpython and extension modules, --zip-stdlib zips the standard library, --no-tests drops packages' tests)");
+        println!(
+            "  (smaller: --strip strips libpython and extension modules, --zip-stdlib zips the standard library, --no-tests drops packages' tests)"
+        );
     }
 }

@@ -554,8 +554,13 @@ pub fn interpreter_info() -> Result<InterpreterInfo> {
             library_note: state.library_note.clone(),
             numpy,
             build: BuildInfo::get(),
-            environment: environment::managed().map(|m| m.environment.clone()),
-            lock: environment::managed().and_then(|m| m.lock.clone()),
+            // A bundle carries the managed environment's packages, not the environment.
+            environment: environment::managed()
+                .filter(|_| bundle::current().is_none())
+                .map(|m| m.environment.clone()),
+            lock: environment::managed()
+                .filter(|_| bundle::current().is_none())
+                .and_then(|m| m.lock.clone()),
             bundle: bundle::current().map(|b| b.dir.clone()),
         })
     })
