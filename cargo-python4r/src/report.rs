@@ -37,7 +37,7 @@ pub(crate) fn measure(out: &Path, layout: &Layout) -> Sizes {
             )
         })
         .collect();
-    packages.sort_by(|a, b| b.1.cmp(&a.1));
+    packages.sort_by_key(|p| std::cmp::Reverse(p.1));
     let libpython = size(&lib.join(&layout.soname));
     let program = std::fs::read_dir(out)
         .into_iter()

@@ -199,13 +199,13 @@ impl Store {
         marker.push_str("]\n");
         std::fs::write(tmp.join(MARKER), marker)
             .map_err(|e| Error::io(format!("writing the marker in {}", tmp.display()), e))?;
-        if let Err(e) = std::fs::rename(tmp, &path) {
-            if self.complete(&path).is_none() {
-                return Err(Error::io(
-                    format!("moving {} to {}", tmp.display(), path.display()),
-                    e,
-                ));
-            }
+        if let Err(e) = std::fs::rename(tmp, &path)
+            && self.complete(&path).is_none()
+        {
+            return Err(Error::io(
+                format!("moving {} to {}", tmp.display(), path.display()),
+                e,
+            ));
         }
         self.write_record(record, &path)?;
         Ok(Environment {
