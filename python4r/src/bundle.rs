@@ -21,8 +21,8 @@ use std::sync::OnceLock;
 
 use pyo3::ffi;
 
+use crate::build_info::BuildInfo;
 use crate::error::{Error, Result};
-use crate::interpreter::BuildInfo;
 
 /// The folder beside the executable that holds a bundle's Python (python4r-build's
 /// `BUNDLE_DIR`).
@@ -94,16 +94,28 @@ pub(crate) unsafe fn configure(config: &mut ffi::PyConfig, bundle: &Bundle) -> R
     // SAFETY: `config` is initialised (caller); `home` is one of its own fields; the string is
     // NUL-terminated and copied by Python.
     let status = unsafe { ffi::PyConfig_SetBytesString(config, &mut config.home, home.as_ptr()) };
-    crate::interpreter::check_status(status, "setting the bundle's home")?;
+    check(status, "setting the bundle's home")?;
     for path in bundle.search_paths() {
         let wide = wide(&path)?;
         // SAFETY: the list is `config`'s own; `wide` is NUL-terminated and copied by Python.
         let status =
             unsafe { ffi::PyWideStringList_Append(&mut config.module_search_paths, wide.as_ptr()) };
-        crate::interpreter::check_status(status, "setting the bundle's module search path")?;
+        check(status, "setting the bundle's module search path")?;
     }
     config.module_search_paths_set = 1;
     Ok(())
+}
+
+fn check(status: ffi::PyStatus, what: &str) -> Result<()> {
+    // SAFETY: PyStatus_Exception only reads the struct passed by value.
+    if unsafe { ffi::PyStatus_Exception(status) } == 0 {
+        Ok(())
+    } else {
+        Err(Error::Init(format!(
+            "{what} failed (exit code {})",
+            status.exitcode
+        )))
+    }
 }
 
 /// `path` as a NUL-terminated `wchar_t` string (UTF-32 on the Unix targets bundles exist for).

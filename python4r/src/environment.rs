@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::interpreter::BuildInfo;
+use crate::build_info::BuildInfo;
 use crate::warning;
 
 /// The layout of the record python4r-build's object defines.

@@ -105,6 +105,7 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+mod build_info;
 mod bundle;
 pub mod config;
 pub mod context;
