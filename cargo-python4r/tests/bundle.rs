@@ -226,6 +226,14 @@ fn a_bundle_runs_with_no_python_installed() {
         assert_bundled_run(run_hidden(&folders_only, &program, &work, &env), &moved);
     }
 
+    // pyo3 first: Python comes up from the bundle, and python4r says it was started first.
+    if let Some((ok, output)) = run_hidden(&hidden, &program, &work, &[("FIXTURE_PYO3_FIRST", "1")])
+    {
+        assert!(ok, "{output}");
+        assert!(output.contains("pyo3_first=2"), "{output}");
+        assert!(output.contains("Python was already running"), "{output}");
+    }
+
     // Shrunk: stripped and the standard library zipped; still runs.
     let small = work.join("small");
     let result = cargo_python4r(
