@@ -1,5 +1,5 @@
 //! Build-script helper for crates that use python4r: makes the crate's binaries load the libpython
-//! of the interpreter python4r was built for.
+//! of the interpreter python4r was built for, and embed the Python packages the crate declares.
 //!
 //! A Rust binary that embeds Python links `libpython3.X.so`, and at run time the dynamic loader
 //! looks for that file in its own cache before anywhere else. When a second copy of the same
