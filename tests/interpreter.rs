@@ -273,3 +273,20 @@ fn child_pyo3_first() {
     }
     println!("refused as expected");
 }
+
+#[test]
+fn a_missing_module_names_the_environment_and_the_line_to_add() {
+    let err = python4r::exec("import no_such_module_python4r.sub")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ModuleNotFoundError"), "{err}");
+    assert!(
+        err.contains("managed environment") && err.contains("python4r-workspace"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[package.metadata.python4r]")
+            && err.contains("dependencies = [..., \"no_such_module_python4r\"]"),
+        "{err}"
+    );
+}
