@@ -152,7 +152,17 @@ impl Store {
                 .map(|d| d.as_nanos())
                 .unwrap_or(0)
         ));
-        let result = self.build(python, plan, installer, &tmp, record.as_deref());
+        // A locked set goes where the lock's pins say, so that the next build finds it even if
+        // pip reports the set in another spelling.
+        let locked_target = matches!(plan, Plan::Locked(_)).then_some(target).flatten();
+        let result = self.build(
+            python,
+            plan,
+            installer,
+            &tmp,
+            record.as_deref(),
+            locked_target,
+        );
         if tmp.exists() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
@@ -166,6 +176,7 @@ impl Store {
         installer: &Installer,
         tmp: &Path,
         record: Option<&Path>,
+        locked_target: Option<PathBuf>,
     ) -> Result<Environment> {
         installer.create(python, tmp)?;
         let lines = match plan {
@@ -176,7 +187,7 @@ impl Store {
             .map_err(|e| Error::io(format!("writing {}", requirements_file.display()), e))?;
         installer.install(tmp, &requirements_file)?;
         let packages = installer::freeze(tmp)?;
-        let path = self.locked_path(python, &packages);
+        let path = locked_target.unwrap_or_else(|| self.locked_path(python, &packages));
         self.log_install(&path, &packages);
         if let Some(existing) = self.complete(&path) {
             // Another build made the same set meanwhile.
