@@ -15,7 +15,7 @@ Options:
   -p, --package SPEC    the package that has it (in a workspace)
   --release             build with the release profile
   --out DIR             where to write the bundle (default: target/python4r-bundle/NAME)
-  --strip               strip libpython and the extension modules (strip --strip-unneeded)
+  --strip               strip libpython and the standard library's extension modules
   --zip-stdlib          put the pure-Python standard library in python3X.zip
   --no-tests            leave out the test folders of the installed packages
   -h, --help            this text

@@ -188,10 +188,14 @@ fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path, bool) -> bool) -> Resu
     walk(from, from, to, keep)
 }
 
-/// `strip --strip-unneeded` on libpython and every extension module in the bundle.
+/// `strip --strip-unneeded` on libpython and the standard library's extension modules. The
+/// packages' are left alone: wheels ship them stripped already, and the libraries auditwheel
+/// vendors (`numpy.libs/`) are patched by patchelf in a way strip breaks ("ELF load command
+/// address/offset not page-aligned").
 fn strip(home: &Path) -> Result<(), String> {
     let mut files = Vec::new();
     collect_shared_objects(home, &mut files);
+    files.retain(|f| !f.components().any(|c| c.as_os_str() == "site-packages"));
     for chunk in files.chunks(200) {
         let status = Command::new("strip")
             .arg("--strip-unneeded")

@@ -164,6 +164,14 @@ fn numpy_error(reason: &str) -> Error {
     if config::current().is_some_and(|c| !c.numpy_import) {
         return Error::NumpyDisabled;
     }
+    if let Some(bundle) = bundle::current() {
+        return Error::NumpyUnavailable {
+            interpreter: format!("the bundle {}", bundle.dir.display()),
+            install_command: "declare numpy under [package.metadata.python4r] and bundle again"
+                .to_owned(),
+            reason: reason.to_owned(),
+        };
+    }
     let interpreter = python_executable()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| BuildInfo::get().executable.to_owned());
