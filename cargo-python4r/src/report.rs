@@ -101,7 +101,7 @@ pub(crate) fn print(out: &Path, before: &Sizes, after: Option<&Sizes>) {
     }
     if after.is_none() {
         println!(
-            "  (smaller: --strip strips libpython and extension modules, --zip-stdlib zips the standard library, --no-tests drops packages' tests)"
+            "  (smaller: --strip strips libpython and the standard extension modules, --zip-stdlib zips the standard library, --no-tests drops packages' tests)"
         );
     }
 }
