@@ -5,7 +5,8 @@
 //! Each worker is a Python process of its own, with its own GIL; the chunks are pickled to it
 //! and the results pickled back (they are copies, not shared memory). With
 //! `Client("tcp://scheduler:8786")` in place of the `LocalCluster`, the same code runs on a real
-//! cluster. Needs dask (Python 3.10+): `python3 -m pip install "dask[distributed]"`.
+//! cluster. Needs dask (Python 3.10+), which the workspace declares under
+//! `[package.metadata.python4r]`.
 
 use python4r::{Tensor, py_exec};
 

@@ -11,6 +11,11 @@
 //! script calls the resolver that build script calls, from the `pyo3-build-config` release pyo3
 //! pins. When nothing can be resolved, the macro accepts the newest syntax rather than reject
 //! valid code (the build of python4r itself then reports the missing interpreter).
+//!
+//! The macro's doctests run Python with numpy: inside python4r's repository
+//! (`PYTHON4R_WORKSPACE_TESTS=1`, from its `.cargo/config.toml`) this script prepares the managed
+//! environment `[package.metadata.python4r]` declares and links it into them. Crates that use the
+//! macro never set that variable.
 
 use pyo3_build_config::pyo3_build_script_impl::{resolve_build_config, target_triple_from_env};
 
@@ -28,7 +33,21 @@ fn main() {
         println!("cargo:rerun-if-env-changed={variable}");
     }
     println!("cargo:rerun-if-changed=build.rs");
-    let version = match resolve_build_config(&target_triple_from_env()) {
+    println!("cargo:rerun-if-env-changed=PYTHON4R_WORKSPACE_TESTS");
+    let config = resolve_build_config(&target_triple_from_env());
+    if std::env::var("PYTHON4R_WORKSPACE_TESTS").is_ok_and(|v| v == "1") {
+        let executable = config
+            .as_ref()
+            .ok()
+            .and_then(|c| c.interpreter_config.executable().map(str::to_owned));
+        if let Err(error) =
+            python4r_build::managed_environment(executable.as_deref().map(std::path::Path::new))
+        {
+            eprintln!("error: python4r-macros: {error}");
+            std::process::exit(1);
+        }
+    }
+    let version = match config {
         Ok(config) => {
             let version = config.interpreter_config.version();
             format!("{}.{}", version.major, version.minor)

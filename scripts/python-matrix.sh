@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the workspace's tests on several CPython versions from pyenv, one target directory each
-# (pyo3 is rebuilt per interpreter). Installs into each interpreter the numpy that supports it
-# (numpy 1.26 for 3.9, numpy 2.x for 3.10+), ml_dtypes and, from 3.10, dask[distributed], so the
-# optional tests run.
+# (pyo3 is rebuilt per interpreter). Nothing is installed into those interpreters: each build
+# makes the managed environments [package.metadata.python4r] declares, with the set python4r.lock
+# holds for that Python version (packages that need a newer Python carry markers, and their tests
+# skip with a printed reason).
 #
 #   scripts/python-matrix.sh                 # every 3.9 to 3.13 that pyenv has
 #   scripts/python-matrix.sh 3.9 3.13        # only these (a prefix of a pyenv version)
@@ -35,23 +36,8 @@ for want in "${wanted[@]}"; do
     continue
   fi
   python="$(pyenv prefix "$version")/bin/python"
-  minor=$("$python" -c 'import sys; print(sys.version_info[1])')
-  if [ "$minor" -lt 10 ]; then
-    numpy_spec='numpy>=1.26,<2'
-  else
-    numpy_spec='numpy>=2,<3'
-  fi
-  # The same environment marker as requirements.txt: dask needs 3.10+, its tests skip below.
-  dask_spec='dask[distributed]; python_version >= "3.10"'
-  echo "== Python $version ($python): installing $numpy_spec, ml_dtypes, $dask_spec"
+  echo "== Python $version ($python)"
   start=$(date +%s)
-  if ! "$python" -m pip install --quiet --disable-pip-version-check "$numpy_spec" 'ml_dtypes>=0.3' \
-      "$dask_spec"; then
-    summary+=("$version: pip install failed")
-    failed=1
-    continue
-  fi
-  "$python" -c 'import numpy, ml_dtypes; print("numpy", numpy.__version__, "ml_dtypes", ml_dtypes.__version__)'
   short=$(echo "$version" | cut -d. -f1-2)
   # Doctest binaries of crates without python4r-build's rpath (python4r-macros) find this
   # interpreter's libpython here rather than a system copy of another version.

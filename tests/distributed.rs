@@ -65,8 +65,8 @@ fn dask_runs_here() -> bool {
     if let Err(err) = python4r::exec("import dask.distributed") {
         let exe = python4r::process::executable().ok().unwrap_or_default();
         panic!(
-            "dask.distributed is not importable by the embedded Python ({err}); install it with \
-             `{} -m pip install -r requirements.txt`",
+            "dask.distributed is not importable by the embedded Python ({err}); the workspace \
+             declares it under [package.metadata.python4r] in Cargo.toml: rebuild ({})",
             exe.display()
         );
     }

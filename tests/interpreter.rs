@@ -1,5 +1,6 @@
-//! Which interpreter is embedded: the build interpreter's libpython and environment, a
-//! virtualenv when one is active, and a foreign copy of the same libpython made usable.
+//! Which interpreter is embedded: the build interpreter's libpython with the workspace's managed
+//! environment (`[package.metadata.python4r]`), which wins over an active virtualenv, and a
+//! foreign copy of the same libpython made usable.
 //!
 //! Each check runs in a child process (this test binary, re-run on one `child_*` test), because
 //! the interpreter is configured once per process.
@@ -40,21 +41,42 @@ fn child_report() {
             .unwrap_or_default()
     );
     println!("path={}", info.sys_path.join("|"));
+    println!(
+        "environment={}",
+        info.environment
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    );
+    println!("lock={}", info.lock.is_some());
+    println!("bundle={}", info.bundle.is_some());
     let numpy_loaded: bool =
         python4r::eval("__import__('sys').modules.get('numpy') is not None").unwrap();
     println!("numpy_loaded={numpy_loaded}");
 }
 
+/// The managed environment this test binary embeds: the workspace declares one.
+fn managed_environment(report: &str) -> String {
+    let environment = field(report, "environment").to_owned();
+    assert!(
+        !environment.is_empty(),
+        "the workspace's [package.metadata.python4r] environment is embedded:\n{report}"
+    );
+    environment
+}
+
 #[test]
-fn embeds_the_build_interpreter_and_sees_its_packages() {
+fn embeds_the_build_interpreter_with_the_managed_environment() {
     let build = python4r::interpreter::BuildInfo::get();
     let report = common::run_child("child_report", &[]);
-    let prefix = Command::new(build.executable)
-        .args(["-c", "import sys; print(sys.prefix)"])
-        .output()
-        .unwrap();
-    let prefix = String::from_utf8_lossy(&prefix.stdout).trim().to_owned();
-    assert_eq!(field(&report, "prefix"), prefix);
+    let environment = managed_environment(&report);
+    assert_eq!(field(&report, "prefix"), environment, "{report}");
+    assert_eq!(
+        field(&report, "executable"),
+        format!("{environment}/bin/python"),
+        "{report}"
+    );
+    assert_eq!(field(&report, "lock"), "true", "{report}");
+    assert_eq!(field(&report, "bundle"), "false", "{report}");
     assert_eq!(
         field(&report, "note"),
         "false",
@@ -70,7 +92,7 @@ fn embeds_the_build_interpreter_and_sees_its_packages() {
     assert_eq!(
         field(&report, "numpy"),
         "true",
-        "numpy (installed by `python3 -m pip`) imports:\n{report}"
+        "numpy (declared in [package.metadata.python4r]) imports:\n{report}"
     );
 }
 
@@ -92,31 +114,28 @@ fn a_foreign_libpython_of_the_same_version_is_pointed_at_the_build_prefix() {
         eprintln!("no second copy of {lib} on this machine: nothing to check");
         return;
     };
-    // LD_LIBRARY_PATH comes before the binary's run-time path: this loads the system's copy.
-    let report = common::run_child("child_report", &[("LD_LIBRARY_PATH", dir)]);
+    // python4r_build::configure() gives the binary a DT_RPATH, which the loader searches before
+    // LD_LIBRARY_PATH: the build interpreter's copy still wins. LD_PRELOAD loads the system's.
+    let preload = Path::new(dir).join(&lib);
+    let report = common::run_child("child_report", &[("LD_PRELOAD", preload.to_str().unwrap())]);
+    let ignored = common::run_child("child_report", &[("LD_LIBRARY_PATH", dir)]);
+    assert_eq!(field(&ignored, "note"), "false", "{ignored}");
     assert!(
         field(&report, "library")
             .starts_with(&std::fs::canonicalize(dir).unwrap().display().to_string()),
         "{report}"
     );
     assert_eq!(field(&report, "note"), "true", "{report}");
-    let prefix = Command::new(build.executable)
-        .args(["-c", "import sys; print(sys.prefix)"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        field(&report, "prefix"),
-        String::from_utf8_lossy(&prefix.stdout).trim()
-    );
+    assert_eq!(field(&report, "prefix"), managed_environment(&report));
     assert_eq!(
         field(&report, "numpy"),
         "true",
-        "the build interpreter's site-packages are used:\n{report}"
+        "the managed environment's site-packages are used:\n{report}"
     );
 }
 
 #[test]
-fn a_virtualenv_is_honoured() {
+fn the_managed_environment_wins_over_a_virtualenv_with_a_note() {
     let build = python4r::interpreter::BuildInfo::get();
     let dir = std::env::temp_dir().join(format!("python4r-venv-test-{}", std::process::id()));
     let status = Command::new(build.executable)
@@ -126,21 +145,14 @@ fn a_virtualenv_is_honoured() {
         .unwrap();
     assert!(status.success());
     let venv = std::fs::canonicalize(&dir).unwrap();
-    let report = common::run_child("child_report", &[("VIRTUAL_ENV", venv.to_str().unwrap())]);
+    let (report, stderr) =
+        common::run_child_with_stderr("child_report", &[("VIRTUAL_ENV", venv.to_str().unwrap())]);
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(field(&report, "prefix"), venv.to_str().unwrap(), "{report}");
+    let environment = managed_environment(&report);
+    assert_eq!(field(&report, "prefix"), environment, "{report}");
     assert!(
-        field(&report, "executable").starts_with(venv.to_str().unwrap()),
-        "{report}"
-    );
-    let site = format!(
-        "{}/lib/python{}/site-packages",
-        venv.display(),
-        build.version
-    );
-    assert!(
-        field(&report, "path").split('|').any(|p| p == site),
-        "{report}"
+        stderr.contains(&format!("VIRTUAL_ENV={} is ignored", venv.display())),
+        "{stderr}"
     );
 }
 
@@ -260,4 +272,21 @@ fn child_pyo3_first() {
         );
     }
     println!("refused as expected");
+}
+
+#[test]
+fn a_missing_module_names_the_environment_and_the_line_to_add() {
+    let err = python4r::exec("import no_such_module_python4r.sub")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ModuleNotFoundError"), "{err}");
+    assert!(
+        err.contains("managed environment") && err.contains("python4r-workspace"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[package.metadata.python4r]")
+            && err.contains("dependencies = [..., \"no_such_module_python4r\"]"),
+        "{err}"
+    );
 }

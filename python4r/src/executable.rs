@@ -11,7 +11,7 @@ use crate::warning;
 /// Makes `sys.executable` a Python of the embedded installation: `multiprocessing`'s `spawn`
 /// (dask's `LocalCluster` with worker processes, `ProcessPoolExecutor`) starts workers with it.
 ///
-/// `python_executable` is [`crate::python_executable`]: when python4r starts Python it is
+/// `python_executable` is [`crate::environment::python_executable`]: when python4r starts Python it is
 /// `sys.executable` already (the program name). When pyo3 or another library started Python
 /// first, `sys.executable` is whatever `python3` comes first on `PATH` (a pyenv shim, another
 /// version), so it is set to `python_executable`. When there is no such Python (a bundle that
@@ -32,7 +32,9 @@ pub(crate) fn set_sys_executable(
             let base_prefix: PathBuf = sys.getattr("base_prefix")?.extract()?;
             let (exe, exists) =
                 installation_python(current.as_deref(), &[&prefix, &base_prefix], version);
-            if !exists {
+            // A bundle ships no Python executable by design (the README says so); its programs
+            // would print this at every start.
+            if !exists && crate::bundle::current().is_none() {
                 warning::warn(format_args!(
                     "this Python installation ({}) has no Python executable: \
                      multiprocessing's spawn (dask's LocalCluster with processes) cannot start \

@@ -1,6 +1,7 @@
-//! Starting the embedded interpreter: the one python4r was built for, with its own standard
-//! library and site-packages (or the active virtualenv's), configured before first use; and
-//! what is embedded ([`interpreter_info`], [`BuildInfo`]).
+//! Starting the embedded interpreter: the one python4r was built for, with the environment
+//! `environment` chooses (a bundle, the managed environment, the active virtualenv, the build
+//! interpreter's own), configured before first use; and what is embedded ([`interpreter_info`],
+//! [`BuildInfo`]).
 
 use std::ffi::{CStr, CString};
 use std::fmt;
@@ -11,38 +12,13 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
+use crate::bundle::{self, Bundle};
 use crate::config::{self, Config, PathAppend};
+use crate::environment;
 use crate::error::{Error, Result};
 use crate::warning;
 
-/// What python4r was compiled against: the build interpreter (`PYO3_PYTHON`, else `python3` on
-/// `PATH`, when python4r was built).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BuildInfo {
-    /// `major.minor` of the build interpreter.
-    pub version: &'static str,
-    /// The build interpreter's executable (resolved: not a pyenv shim).
-    pub executable: &'static str,
-    /// The folder holding its libpython.
-    pub lib_dir: &'static str,
-    /// Its libpython's name (`python3.11`).
-    pub lib_name: &'static str,
-    /// Whether libpython is a shared library (else it is linked statically).
-    pub shared: bool,
-}
-
-impl BuildInfo {
-    /// The build information recorded when python4r was compiled.
-    pub const fn get() -> BuildInfo {
-        BuildInfo {
-            version: env!("PYTHON4R_BUILD_VERSION"),
-            executable: env!("PYTHON4R_BUILD_EXECUTABLE"),
-            lib_dir: env!("PYTHON4R_BUILD_LIB_DIR"),
-            lib_name: env!("PYTHON4R_BUILD_LIB_NAME"),
-            shared: matches!(env!("PYTHON4R_BUILD_SHARED").as_bytes(), b"true"),
-        }
-    }
-}
+pub use crate::build_info::BuildInfo;
 
 /// What is embedded, for bug reports: see [`interpreter_info`].
 #[derive(Clone, Debug)]
@@ -68,6 +44,13 @@ pub struct InterpreterInfo {
     pub numpy: std::result::Result<String, String>,
     /// What python4r was built against.
     pub build: BuildInfo,
+    /// The managed environment `python4r_build::configure()` linked into this program
+    /// (`[package.metadata.python4r]`), if any.
+    pub environment: Option<PathBuf>,
+    /// The `python4r.lock` that environment was made from.
+    pub lock: Option<PathBuf>,
+    /// The bundle folder (`cargo python4r bundle`) the program runs from, if it does.
+    pub bundle: Option<PathBuf>,
 }
 
 impl fmt::Display for InterpreterInfo {
@@ -96,6 +79,23 @@ impl fmt::Display for InterpreterInfo {
             Ok(v) => writeln!(f, "numpy:           {v}")?,
             Err(e) => writeln!(f, "numpy:           not available ({e})")?,
         }
+        let path_or = |p: &Option<PathBuf>, none: &str| {
+            p.as_ref()
+                .map_or_else(|| none.to_owned(), |p| p.display().to_string())
+        };
+        writeln!(
+            f,
+            "environment:     {}",
+            path_or(&self.environment, "(no managed environment)")
+        )?;
+        if self.environment.is_some() {
+            writeln!(f, "lock:            {}", path_or(&self.lock, "(none)"))?;
+        }
+        writeln!(
+            f,
+            "bundle:          {}",
+            path_or(&self.bundle, "(not bundled)")
+        )?;
         writeln!(
             f,
             "built for:       Python {} ({}), libpython in {}",
@@ -164,6 +164,14 @@ fn numpy_error(reason: &str) -> Error {
     if config::current().is_some_and(|c| !c.numpy_import) {
         return Error::NumpyDisabled;
     }
+    if let Some(bundle) = bundle::current() {
+        return Error::NumpyUnavailable {
+            interpreter: format!("the bundle {}", bundle.dir.display()),
+            install_command: "declare numpy under [package.metadata.python4r] and bundle again"
+                .to_owned(),
+            reason: reason.to_owned(),
+        };
+    }
     let interpreter = python_executable()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| BuildInfo::get().executable.to_owned());
@@ -174,53 +182,8 @@ fn numpy_error(reason: &str) -> Error {
     }
 }
 
-/// The executable of the Python environment python4r embeds: the active virtualenv's
-/// (`VIRTUAL_ENV`, when its Python version matches), else the build interpreter's. `None` when
-/// neither exists on this machine (a binary copied elsewhere).
-///
-/// Subprocesses and pip use it (through [`process::executable`](crate::process::executable)),
-/// never `sys.executable` (inside an embedded interpreter that is the host program, or a shim
-/// that may pick another Python).
-pub(crate) fn python_executable() -> Option<PathBuf> {
-    virtualenv_python().or_else(|| {
-        let exe = BuildInfo::get().executable;
-        (!exe.is_empty() && Path::new(exe).exists()).then(|| PathBuf::from(exe))
-    })
-}
-
-fn virtualenv_python() -> Option<PathBuf> {
-    let venv = PathBuf::from(std::env::var_os("VIRTUAL_ENV")?);
-    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).ok()?;
-    let version = cfg.lines().find_map(|line| {
-        let (key, value) = line.split_once('=')?;
-        matches!(key.trim(), "version" | "version_info").then(|| value.trim().to_owned())
-    })?;
-    if major_minor(&version) != Some(BuildInfo::get().version) {
-        warning::warn(format_args!(
-            "VIRTUAL_ENV={} is a Python {version} environment, but python4r was built for Python \
-             {}: ignoring it",
-            venv.display(),
-            BuildInfo::get().version
-        ));
-        return None;
-    }
-    ["bin/python", "bin/python3", "Scripts/python.exe"]
-        .iter()
-        .map(|p| venv.join(p))
-        .find(|p| p.exists())
-}
-
-/// `"3.11"` from `"3.11.7 (main, ...)"`.
-fn major_minor(version: &str) -> Option<&str> {
-    let mut dots = version.match_indices('.');
-    dots.next()?;
-    let end = dots.next().map(|(i, _)| i).unwrap_or_else(|| {
-        version
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(version.len())
-    });
-    Some(&version[..end])
-}
+use crate::environment::major_minor;
+pub(crate) use crate::environment::python_executable;
 
 /// The file of the libpython this process loaded, from the address of one of its functions.
 fn loaded_library() -> Option<PathBuf> {
@@ -307,7 +270,8 @@ fn start() -> Result<State> {
     let library = loaded_library();
     // SAFETY: Py_IsInitialized may be called at any time.
     let running = unsafe { ffi::Py_IsInitialized() } != 0;
-    let library_note = if running {
+    let bundle = bundle::current();
+    let library_note = if running || bundle.is_some() {
         None
     } else {
         check_library(&build, library.as_deref())?
@@ -332,7 +296,7 @@ fn start() -> Result<State> {
     }
 
     let program = python_executable();
-    if program.is_none() {
+    if program.is_none() && bundle.is_none() {
         warning::warn(format_args!(
             "the build interpreter {} is not on this machine; using the default prefix of the \
              loaded libpython",
@@ -341,7 +305,7 @@ fn start() -> Result<State> {
     }
     // SAFETY: the interpreter is not running; `init_from_config` is called once (STATE's
     // OnceLock) and leaves the GIL held by this thread on success.
-    unsafe { init_from_config(program.as_deref(), library_note.is_some())? };
+    unsafe { init_from_config(program.as_deref(), library_note.is_some(), bundle)? };
     // SAFETY: Py_InitializeFromConfig succeeded on this thread, which now holds the GIL.
     let py = unsafe { Python::assume_attached() };
     let numpy = after_start(py, config);
@@ -398,10 +362,21 @@ fn check_started_by_a_python_host(py: Python<'_>) -> Result<()> {
 /// # Safety
 ///
 /// Python must not be running; on success the calling thread holds the GIL.
-unsafe fn init_from_config(program: Option<&Path>, foreign_library: bool) -> Result<()> {
+unsafe fn init_from_config(
+    program: Option<&Path>,
+    foreign_library: bool,
+    bundle: Option<&Bundle>,
+) -> Result<()> {
     let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
-    // SAFETY: PyConfig_InitPythonConfig fully initialises the struct it is given.
-    unsafe { ffi::PyConfig_InitPythonConfig(config.as_mut_ptr()) };
+    // SAFETY: both initialisers fully initialise the struct they are given. A bundle ignores the
+    // host's PYTHONHOME, PYTHONPATH and user site-packages (the isolated configuration).
+    unsafe {
+        if bundle.is_some() {
+            ffi::PyConfig_InitIsolatedConfig(config.as_mut_ptr())
+        } else {
+            ffi::PyConfig_InitPythonConfig(config.as_mut_ptr())
+        }
+    };
     // SAFETY: initialised just above.
     let mut config = unsafe { config.assume_init() };
     // The host program owns signals: Ctrl-C is not turned into KeyboardInterrupt in Python.
@@ -414,6 +389,10 @@ unsafe fn init_from_config(program: Option<&Path>, foreign_library: bool) -> Res
     #[cfg(not(Py_3_11))]
     let _ = foreign_library;
     let result = (|| {
+        if let Some(bundle) = bundle {
+            // SAFETY: `config` is initialised and Python is not running (caller's contract).
+            unsafe { bundle::configure(&mut config, bundle)? };
+        }
         if let Some(program) = program {
             let program = CString::new(program.as_os_str().as_encoded_bytes()).map_err(|_| {
                 Error::Init(format!(
@@ -556,6 +535,14 @@ pub fn interpreter_info() -> Result<InterpreterInfo> {
             library_note: state.library_note.clone(),
             numpy,
             build: BuildInfo::get(),
+            // A bundle carries the managed environment's packages, not the environment.
+            environment: environment::managed()
+                .filter(|_| bundle::current().is_none())
+                .map(|m| m.environment.clone()),
+            lock: environment::managed()
+                .filter(|_| bundle::current().is_none())
+                .and_then(|m| m.lock.clone()),
+            bundle: bundle::current().map(|b| b.dir.clone()),
         })
     })
 }
@@ -563,14 +550,6 @@ pub fn interpreter_info() -> Result<InterpreterInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn major_minor_of_version_strings() {
-        assert_eq!(major_minor("3.11.7 (main, Jan 1 2024)"), Some("3.11"));
-        assert_eq!(major_minor("3.13.0"), Some("3.13"));
-        assert_eq!(major_minor("3.9"), Some("3.9"));
-        assert_eq!(major_minor("3"), None);
-    }
 
     #[test]
     fn library_from_another_folder_of_the_same_version_is_noted() {

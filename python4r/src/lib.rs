@@ -105,12 +105,15 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+mod build_info;
+mod bundle;
 pub mod config;
 pub mod context;
 pub mod convert;
 mod crossing;
 pub mod datetime;
 mod dtype;
+mod environment;
 mod error;
 mod exec;
 mod executable;

@@ -1,8 +1,8 @@
 //! Python subprocesses and pip, acting on the same environment the embedded interpreter imports
 //! from (python4j's `PythonProcess`).
 //!
-//! They run [`executable`]: the active virtualenv's Python,
-//! else the build interpreter's, never `sys.executable` (inside an embedded interpreter that is
+//! They run [`executable`]: the managed environment's Python (`[package.metadata.python4r]`),
+//! else the active virtualenv's, else the build interpreter's, never `sys.executable` (inside an embedded interpreter that is
 //! the host program, or a shim that may pick another Python).
 
 use std::ffi::OsStr;
@@ -16,9 +16,22 @@ use crate::interpreter::{self, BuildInfo};
 ///
 /// # Errors
 ///
-/// [`Error::Process`] when neither a virtualenv's nor the build interpreter's Python exists on
-/// this machine.
+/// [`Error::Process`] in a bundle (`cargo python4r bundle`: no Python executable is shipped), or
+/// when neither the managed environment's, a virtualenv's nor the build interpreter's Python
+/// exists on this machine.
 pub fn executable() -> Result<PathBuf> {
+    if let Some(bundle) = crate::bundle::current() {
+        return Err(Error::Process {
+            command: "python".to_owned(),
+            status: "not available in a bundle".to_owned(),
+            stderr: format!(
+                "this program runs from the bundle {}, which ships the Python library and \
+                 packages but no Python executable: there is no Python to run or pip to install \
+                 with. Declare the packages under [package.metadata.python4r] and bundle again",
+                bundle.dir.display()
+            ),
+        });
+    }
     interpreter::python_executable().ok_or_else(|| Error::Process {
         command: "python".to_owned(),
         status: "not found".to_owned(),

@@ -124,7 +124,18 @@ impl PyException {
     pub(crate) fn new(py: Python<'_>, err: PyErr) -> PyException {
         let value = err.value(py);
         let type_name = type_name(&value.get_type());
-        let message = safe_str(value);
+        let mut message = safe_str(value);
+        if value.is_instance_of::<pyo3::exceptions::PyModuleNotFoundError>()
+            && let Some(module) = value
+                .getattr("name")
+                .ok()
+                .and_then(|n| n.extract::<String>().ok())
+        {
+            message = format!(
+                "{message} ({})",
+                crate::environment::module_not_found_hint(&module)
+            );
+        }
         let traceback = format_exception(py, &err)
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| {
