@@ -2,7 +2,9 @@
 //! round trips give correct results without deadlock, also while another thread sleeps inside
 //! Python, and with `#[py_exec]` functions called from Rust code that Python called (nested).
 
-use std::sync::mpsc;
+mod common;
+
+use std::sync::{Arc, Barrier, mpsc};
 use std::time::Duration;
 
 use python4r::pyo3::prelude::*;
@@ -211,4 +213,41 @@ fn errors_in_nested_calls_reach_the_outer_caller() {
         assert_eq!(exc.message(), "'inner'");
         assert_eq!(mix(1, 1), 4, "still usable");
     });
+}
+
+/// The first crossings of a process, made by many threads at once: python4r looks numpy's types
+/// up on the first one, and rust-numpy's own first lookup releases the GIL while it waits, so a
+/// thread that waited for python4r's lookup holding the GIL would deadlock with the thread doing
+/// it. Each round is a fresh process (a child), since only a process's first crossing races.
+#[test]
+fn first_crossings_from_many_threads_do_not_deadlock() {
+    for round in 0..4 {
+        let child = common::spawn_child("child_first_crossings_race", &[]);
+        assert_eq!(child.code, Some(0), "round {round}: {child:#?}");
+        assert_eq!(child.value("sums"), "8", "round {round}");
+    }
+}
+
+#[test]
+#[ignore = "run by first_crossings_from_many_threads_do_not_deadlock in a child process"]
+fn child_first_crossings_race() {
+    python4r::initialize().unwrap();
+    let start = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let t = Tensor::from_vec(vec![i as f64; 4], &[4]).unwrap();
+                start.wait();
+                double(&t).to_vec::<f64>().unwrap()
+            })
+        })
+        .collect();
+    let mut right = 0;
+    for (i, thread) in threads.into_iter().enumerate() {
+        if thread.join().unwrap() == vec![2.0 * i as f64; 4] {
+            right += 1;
+        }
+    }
+    common::report("sums", right);
 }

@@ -2,11 +2,11 @@
 //! built-in descriptor of each dtype numpy has itself (one object per process, so a descriptor
 //! is recognised by its address).
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use numpy::npyffi::{self, NpyTypes};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 
 use super::super::dlpack::install_gil_lock;
 use crate::dtype::{DType, with_element_type};
@@ -36,10 +36,14 @@ struct Known {
     descrs: Vec<(usize, DType)>,
 }
 
-static KNOWN: OnceLock<Known> = OnceLock::new();
+/// A `PyOnceLock`, not a `std` one: the first lookup can release the GIL (rust-numpy loads its
+/// C API through pyo3's own once-lock, which detaches while it waits), so a thread that blocked
+/// here holding the GIL would deadlock with the thread initialising; `PyOnceLock` waits
+/// detached.
+static KNOWN: PyOnceLock<Known> = PyOnceLock::new();
 
 fn known(py: Python<'_>) -> &'static Known {
-    KNOWN.get_or_init(|| {
+    KNOWN.get_or_init(py, || {
         // SAFETY: numpy's C API is loaded (`ready` ran before any caller); the type object is
         // static in numpy's module, which is never unloaded.
         let ndarray = unsafe { npyffi::get_type_object(py, NpyTypes::PyArray_Type) } as usize;
