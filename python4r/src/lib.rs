@@ -123,6 +123,7 @@ pub mod process;
 mod pyerr;
 mod pyfn;
 mod recursion;
+mod rust_function;
 mod shutdown;
 pub mod tensor;
 #[cfg(feature = "chrono")]
@@ -141,6 +142,7 @@ pub use gil::{Gil, with_gil};
 pub use interpreter::{initialize, interpreter_info};
 pub use job::Job;
 pub use python4r_macros::py_exec;
+pub use rust_function::{IntoPyFunction, RustPanic, add_module, set_function};
 pub use shutdown::shutdown;
 pub use tensor::{DLPackTensor, DType, Element, Tensor, TensorViewMut};
 

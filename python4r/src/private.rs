@@ -8,7 +8,17 @@ pub use crate::error::{Error, Result};
 pub use crate::exec::{CODE_CACHE_CAPACITY, cached_code_count};
 pub use crate::gil::with_gil;
 pub use crate::pyfn::{Code, FunctionState, Returned, Spec, fail, output};
-pub use pyo3::Python;
+pub use crate::rust_function::{
+    argument, argument_error, check_arity, lend_fn, lend_mut, lend_sync, return_error,
+};
+pub use pyo3::types::PyTuple;
+pub use pyo3::{Bound, Py, PyAny, Python};
+
+/// `None`, what a Rust function returning `()` gives Python.
+#[inline]
+pub fn none(py: Python<'_>) -> Result<Py<PyAny>> {
+    Ok(py.None())
+}
 
 /// Adds the name of the variable being converted to a conversion error.
 #[inline]

@@ -87,6 +87,7 @@ mod dlpack;
 mod elements;
 pub(crate) mod export_cache;
 mod fmt;
+pub(crate) mod held;
 mod layout;
 mod ndarray;
 #[cfg(feature = "numpy")]

@@ -1,0 +1,616 @@
+//! Rust functions that Python code calls: closures lent to a `#[py_exec]` body for one call,
+//! closures bound to a name in a [`Context`], and Rust `#[pymodule]`s made importable.
+//!
+//! # Lent for one call
+//!
+//! A `#[py_exec]` parameter `f: &dyn Fn(A, ..) -> R` (or `&(dyn Fn(A, ..) -> R + Sync)`,
+//! `&mut dyn FnMut(A, ..) -> R`, `impl Fn(A, ..) -> R`) reaches Python as a callable. The
+//! closure borrows from the caller's stack, and Python may keep the callable, call it from
+//! another thread, or call it from inside itself; each of these is refused with an exception
+//! rather than allowed to break Rust's rules:
+//!
+//! - the callable holds a lifetime-erased pointer to the closure behind an `Arc` that records
+//!   whether the closure is still alive, the thread that may call it, the calls in flight, and a
+//!   panic; when the `#[py_exec]` call ends, its guard marks the closure gone and waits (GIL
+//!   released) for calls in flight, so a callable Python kept raises `RuntimeError` ("the Rust
+//!   function `f` is gone") and never reaches freed memory;
+//! - a `&dyn Fn` (not `Sync`) may only be called on the thread of the `#[py_exec]` call; a
+//!   `&(dyn Fn + Sync)` from any thread;
+//! - a `&mut dyn FnMut` raises when called while a call of it is running (re-entrantly or from
+//!   another thread), instead of making a second `&mut`.
+//!
+//! An `Err` the closure returns is raised as the Python exception it stands for (catchable with
+//! `except Exception`); if the body does not catch it, the `#[py_exec]` function returns that
+//! same [`Error`]. A panic is caught before it reaches pyo3 and raised as [`RustPanic`] (a
+//! `BaseException`, so `except Exception` does not swallow it); the closure is then dead, and
+//! when the `#[py_exec]` call ends the same panic resumes in Rust, even if the body caught it.
+//!
+//! Arrays Python passes in arrive as tensors over the same memory, readable without a copy
+//! while the closure runs (see `tensor::held`).
+
+use std::any::Any;
+use std::ffi::{CStr, CString};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, ThreadId};
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyModule, PyTuple};
+
+use crate::context::Context;
+use crate::convert::{FromPython, ToPython};
+use crate::error::{Error, Result};
+use crate::gil::with_gil;
+use crate::pyerr::raised;
+use crate::tensor::held::HeldFrame;
+
+pyo3::create_exception!(
+    python4r,
+    RustPanic,
+    pyo3::exceptions::PyBaseException,
+    "The exception a Rust function called from Python raises when it panics \
+     (`python4r.RustPanic`, a `BaseException` subclass, as pyo3's `PanicException`, so that \
+     `except Exception` does not swallow it)."
+);
+
+/// A Rust function as Python calls it: the arguments tuple in, the result (or an error) out.
+type Callable<'f> = dyn for<'py> Fn(&Bound<'py, PyTuple>) -> Result<Py<PyAny>> + 'f;
+/// A function of the dynamic API: callable from any thread, for as long as Python keeps it.
+#[doc(hidden)]
+pub type OwnedCallable =
+    dyn for<'py> Fn(&Bound<'py, PyTuple>) -> Result<Py<PyAny>> + Send + Sync + 'static;
+type CallableMut<'f> = dyn for<'py> FnMut(&Bound<'py, PyTuple>) -> Result<Py<PyAny>> + 'f;
+
+/// What the callable calls.
+enum Target {
+    /// A lent `Fn`, its lifetime erased: dereferenced only while [`State::alive`].
+    Lent(*const Callable<'static>),
+    /// A lent `FnMut`, its lifetime erased: dereferenced only while alive, by one call at a time.
+    LentMut(*mut CallableMut<'static>),
+    /// A function of the dynamic API, owned.
+    Owned(Box<OwnedCallable>),
+}
+
+/// The shared state of one Rust function lent or given to Python.
+struct Function {
+    /// The Python name, in messages.
+    name: String,
+    target: Target,
+    /// The only thread allowed to call it (`None`: any thread).
+    owner: Option<ThreadId>,
+    state: Mutex<State>,
+    /// Signalled when the last call in flight returns.
+    idle: Condvar,
+}
+
+// SAFETY: the raw pointers of `Target` are dereferenced only in `Function::call`, after
+// `enter` checked (under the mutex) that the closure is alive (its lender's frame, which owns
+// it, has not ended: `Lending` ends it and first waits for the calls in flight), that the
+// calling thread is the owner unless the lender proved the closure `Sync` (`lend_sync`), and,
+// for `FnMut`, that no other call is running. So a non-`Sync` closure is only ever used by the
+// thread that owns it, a `Sync` one through `&` from several threads, and an `FnMut` by one
+// `&mut` at a time. The rest of `Function` is `Send + Sync` (`Owned` requires it).
+unsafe impl Send for Function {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Function {}
+
+#[derive(Default)]
+struct State {
+    /// False once the lender's call ended, or the function panicked.
+    alive: bool,
+    panicked: bool,
+    in_flight: usize,
+    /// The first panic's payload, resumed by the lender.
+    panic: Option<Box<dyn Any + Send>>,
+    /// The errors raised recently, by exception object, to give the original back.
+    raised: Vec<(Py<PyAny>, Error)>,
+}
+
+/// How many raised errors a lent function remembers (an uncaught one is the latest).
+const REMEMBERED_ERRORS: usize = 16;
+
+impl Function {
+    fn new(name: &str, target: Target, owner: Option<ThreadId>) -> Arc<Function> {
+        Arc::new(Function {
+            name: name.to_owned(),
+            target,
+            owner,
+            state: Mutex::new(State {
+                alive: true,
+                ..State::default()
+            }),
+            idle: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a call in, or says why it may not run.
+    fn enter(&self) -> PyResult<InFlight<'_>> {
+        let mut state = self.lock();
+        let name = &self.name;
+        if !state.alive {
+            return Err(PyRuntimeError::new_err(if state.panicked {
+                format!("the Rust function `{name}` panicked earlier and cannot be called again")
+            } else {
+                format!(
+                    "the Rust function `{name}` is gone: it was lent to Python for one call, \
+                     which has returned; do not keep it after that call"
+                )
+            }));
+        }
+        if let Some(owner) = self.owner
+            && owner != thread::current().id()
+        {
+            return Err(PyRuntimeError::new_err(format!(
+                "the Rust function `{name}` was called from another thread: it is not `Sync`, \
+                 so only the thread that lent it may call it; declare the parameter \
+                 `&(dyn Fn(..) -> R + Sync)` to allow other threads"
+            )));
+        }
+        if matches!(self.target, Target::LentMut(_)) && state.in_flight > 0 {
+            return Err(PyRuntimeError::new_err(format!(
+                "the Rust function `{name}` (an `FnMut`) was called while a call of it was still \
+                 running: it cannot run twice at once; declare it `&dyn Fn` if it needs no `mut`"
+            )));
+        }
+        state.in_flight += 1;
+        Ok(InFlight(self))
+    }
+
+    /// Runs one call from Python (the GIL held): never unwinds.
+    fn call(&self, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        let in_flight = self.enter()?;
+        let held = HeldFrame::open();
+        let outcome = catch_unwind(AssertUnwindSafe(|| match &self.target {
+            // SAFETY: `enter` proved the closure alive (its owner's frame is still running and
+            // waits for this call before it ends) and this thread allowed to use it (see the
+            // `Send` impl of `Function`).
+            Target::Lent(f) => unsafe { (**f)(args) },
+            // SAFETY: as above, and `enter` proved this the only call running, so this is the
+            // only `&mut` to the closure.
+            Target::LentMut(f) => unsafe { (**f)(args) },
+            Target::Owned(f) => f(args),
+        }));
+        drop(held);
+        let result = match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(self.raise(args.py(), error)),
+            Err(payload) => Err(self.panicked(payload)),
+        };
+        drop(in_flight);
+        result
+    }
+
+    /// The exception for `error`, remembered so that the original comes back if uncaught.
+    fn raise(&self, py: Python<'_>, error: Error) -> PyErr {
+        let err = raised(&error, Some(py));
+        if !matches!(self.target, Target::Owned(_)) {
+            let mut state = self.lock();
+            if state.raised.len() == REMEMBERED_ERRORS {
+                state.raised.remove(0);
+            }
+            state
+                .raised
+                .push((err.value(py).clone().into_any().unbind(), error));
+        }
+        err
+    }
+
+    fn panicked(&self, payload: Box<dyn Any + Send>) -> PyErr {
+        let message = panic_message(payload.as_ref()).to_owned();
+        let mut state = self.lock();
+        state.alive = false;
+        state.panicked = true;
+        if !matches!(self.target, Target::Owned(_)) && state.panic.is_none() {
+            state.panic = Some(payload);
+        }
+        RustPanic::new_err(format!(
+            "the Rust function `{}` panicked: {message}",
+            self.name
+        ))
+    }
+
+    /// Ends the lending: no call starts from now on, and those in flight have returned when
+    /// this returns. Gives back the panic to resume, if there was one.
+    fn close(&self, py: Python<'_>) -> Option<Box<dyn Any + Send>> {
+        let mut state = self.lock();
+        state.alive = false;
+        if state.in_flight > 0 {
+            drop(state);
+            // Calls in flight on other threads may need the GIL to finish.
+            py.detach(|| {
+                let mut state = self.lock();
+                while state.in_flight > 0 {
+                    state = self
+                        .idle
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            });
+            state = self.lock();
+        }
+        state.panic.take()
+    }
+
+    /// The error the closure returned, if `error` is the exception it was raised as.
+    fn original(&self, py: Python<'_>, error: Error) -> Error {
+        let Error::Python(exception) = &error else {
+            return error;
+        };
+        let value = exception.err.value(py).as_any();
+        let mut state = self.lock();
+        match state
+            .raised
+            .iter()
+            .rposition(|(raised, _)| raised.is(value))
+        {
+            Some(index) => state.raised.swap_remove(index).1,
+            None => error,
+        }
+    }
+}
+
+/// A call counted in; counts it out (and wakes a lender waiting for it) when dropped.
+struct InFlight<'a>(&'a Function);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.in_flight -= 1;
+        if state.in_flight == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`, as `panic!` makes them).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(a panic payload that is not text)")
+}
+
+/// A `'static` C string for `name`, made once per distinct name (the name of a Python function
+/// object must outlive it).
+fn c_name(name: &str) -> &'static CStr {
+    static NAMES: Mutex<Vec<&'static CStr>> = Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = names
+        .iter()
+        .find(|known| known.to_bytes() == name.as_bytes())
+    {
+        return known;
+    }
+    let text = CString::new(name.replace('\0', "")).unwrap_or_default();
+    let leaked: &'static CStr = Box::leak(text.into_boxed_c_str());
+    names.push(leaked);
+    leaked
+}
+
+/// The Python callable for `function`.
+fn callable<'py>(py: Python<'py>, function: &Arc<Function>) -> Result<Bound<'py, PyAny>> {
+    let shared = Arc::clone(function);
+    let made = PyCFunction::new_closure(
+        py,
+        Some(c_name(&function.name)),
+        None,
+        move |args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>| {
+            if kwargs.is_some_and(|kwargs| !kwargs.is_empty()) {
+                return Err(PyTypeError::new_err(format!(
+                    "the Rust function `{}` takes no keyword arguments",
+                    shared.name
+                )));
+            }
+            shared.call(args)
+        },
+    );
+    Ok(made.map_err(|e| Error::from_pyerr(py, e))?.into_any())
+}
+
+/// A lent function's guard: ends the lending on every path (on unwinding too).
+struct Lending<'a, 'py> {
+    function: &'a Function,
+    py: Python<'py>,
+    closed: bool,
+}
+
+impl Lending<'_, '_> {
+    fn close(mut self) -> Option<Box<dyn Any + Send>> {
+        self.closed = true;
+        self.function.close(self.py)
+    }
+}
+
+impl Drop for Lending<'_, '_> {
+    fn drop(&mut self) {
+        if !self.closed {
+            // Unwinding already: that panic is the one that continues.
+            drop(self.function.close(self.py));
+        }
+    }
+}
+
+fn lend<'py, T>(
+    py: Python<'py>,
+    name: &str,
+    target: Target,
+    owner: Option<ThreadId>,
+    body: impl FnOnce(&Bound<'py, PyAny>) -> Result<T>,
+) -> Result<T> {
+    let function = Function::new(name, target, owner);
+    let lending = Lending {
+        function: &function,
+        py,
+        closed: false,
+    };
+    let outcome = callable(py, &function).and_then(|callable| body(&callable));
+    if let Some(payload) = lending.close() {
+        std::panic::resume_unwind(payload);
+    }
+    outcome.map_err(|error| function.original(py, error))
+}
+
+/// Runs `body` with `f` as a Python callable named `name`, callable from this thread only;
+/// then ends it (see the [module docs](self)). What `#[py_exec]` generates for `&dyn Fn`.
+pub fn lend_fn<'py, F, T>(
+    py: Python<'py>,
+    name: &str,
+    f: F,
+    body: impl FnOnce(&Bound<'py, PyAny>) -> Result<T>,
+) -> Result<T>
+where
+    F: for<'a> Fn(&Bound<'a, PyTuple>) -> Result<Py<PyAny>>,
+{
+    let f: &Callable<'_> = &f;
+    // SAFETY: only the lifetime bound of the trait object changes. The pointer is dereferenced
+    // only while the function is alive, and `lend` ends that (and waits for the calls in
+    // flight) before returning or unwinding, while `f` still lives in this frame.
+    let erased = unsafe { std::mem::transmute::<*const Callable<'_>, *const Callable<'static>>(f) };
+    lend(
+        py,
+        name,
+        Target::Lent(erased),
+        Some(thread::current().id()),
+        body,
+    )
+}
+
+/// As [`lend_fn`], for a `Sync` closure: callable from any thread.
+pub fn lend_sync<'py, F, T>(
+    py: Python<'py>,
+    name: &str,
+    f: F,
+    body: impl FnOnce(&Bound<'py, PyAny>) -> Result<T>,
+) -> Result<T>
+where
+    F: for<'a> Fn(&Bound<'a, PyTuple>) -> Result<Py<PyAny>> + Sync,
+{
+    let f: &Callable<'_> = &f;
+    // SAFETY: as in `lend_fn`; `F: Sync`, so `&F` may be used from other threads.
+    let erased = unsafe { std::mem::transmute::<*const Callable<'_>, *const Callable<'static>>(f) };
+    lend(py, name, Target::Lent(erased), None, body)
+}
+
+/// As [`lend_fn`], for an `FnMut`: one call at a time, from this thread.
+pub fn lend_mut<'py, F, T>(
+    py: Python<'py>,
+    name: &str,
+    mut f: F,
+    body: impl FnOnce(&Bound<'py, PyAny>) -> Result<T>,
+) -> Result<T>
+where
+    F: for<'a> FnMut(&Bound<'a, PyTuple>) -> Result<Py<PyAny>>,
+{
+    let f: &mut CallableMut<'_> = &mut f;
+    // SAFETY: as in `lend_fn`; `enter` lets one call at a time use the pointer.
+    let erased =
+        unsafe { std::mem::transmute::<*mut CallableMut<'_>, *mut CallableMut<'static>>(f) };
+    lend(
+        py,
+        name,
+        Target::LentMut(erased),
+        Some(thread::current().id()),
+        body,
+    )
+}
+
+/// Checks that Python passed `count` positional arguments to the Rust function `name`.
+pub fn check_arity(args: &Bound<'_, PyTuple>, count: usize, name: &str) -> Result<()> {
+    if args.len() == count {
+        return Ok(());
+    }
+    let plural = if count == 1 { "" } else { "s" };
+    Err(Error::from_pyerr(
+        args.py(),
+        PyTypeError::new_err(format!(
+            "the Rust function `{name}` takes {count} argument{plural}, but {} were given",
+            args.len()
+        )),
+    ))
+}
+
+/// Argument `index` (checked by [`check_arity`]).
+pub fn argument<'py>(args: &Bound<'py, PyTuple>, index: usize) -> Result<Bound<'py, PyAny>> {
+    args.get_item(index)
+        .map_err(|e| Error::from_pyerr(args.py(), e))
+}
+
+/// A conversion error of argument `index` of the Rust function `name`, as a `TypeError`.
+pub fn argument_error(py: Python<'_>, error: Error, name: &str, index: usize) -> Error {
+    let position = index + 1;
+    Error::from_pyerr(
+        py,
+        PyTypeError::new_err(format!(
+            "argument {position} of the Rust function `{name}`: {error}"
+        )),
+    )
+}
+
+/// A conversion error of the value the Rust function `name` returned, as a `TypeError`.
+pub fn return_error(py: Python<'_>, error: Error, name: &str) -> Error {
+    Error::from_pyerr(
+        py,
+        PyTypeError::new_err(format!(
+            "the value the Rust function `{name}` returned: {error}"
+        )),
+    )
+}
+
+/// A Rust closure that can be bound to a Python name ([`Context::set_function`],
+/// [`set_function`](crate::set_function)): `Fn(A, ..) -> R` or `Fn(A, ..) -> Result<R>`, up to six
+/// arguments, `Send + Sync + 'static`, where each `A` is [`FromPython`] and `R` is
+/// [`ToPython`]. `Marker` tells the two forms apart; it is inferred.
+pub trait IntoPyFunction<Marker>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_callable(self, name: &str) -> Box<OwnedCallable>;
+}
+
+/// The [`IntoPyFunction`] marker of closures returning a plain value.
+#[doc(hidden)]
+pub struct Plain<R, A>(std::marker::PhantomData<(R, A)>);
+
+/// The [`IntoPyFunction`] marker of closures returning a [`Result`].
+#[doc(hidden)]
+pub struct Fallible<R, A>(std::marker::PhantomData<(R, A)>);
+
+/// `value` as Python returns it: `None` for `()`.
+fn returned<R: ToPython>(py: Python<'_>, value: &R, name: &str) -> Result<Py<PyAny>> {
+    if std::any::type_name::<R>() == "()" {
+        return Ok(py.None());
+    }
+    value
+        .to_python(py)
+        .map(Bound::unbind)
+        .map_err(|error| return_error(py, error, name))
+}
+
+macro_rules! into_py_function {
+    ($count:literal $(, $arg:ident $index:literal)*) => {
+        impl<F, R, $($arg,)*> IntoPyFunction<Plain<R, ($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) -> R + Send + Sync + 'static,
+            R: ToPython,
+            $($arg: FromPython,)*
+        {
+            fn into_callable(self, name: &str) -> Box<OwnedCallable> {
+                let name = name.to_owned();
+                Box::new(move |args| {
+                    let _py = args.py();
+                    check_arity(args, $count, &name)?;
+                    let value = self($(
+                        $arg::from_python(&argument(args, $index)?)
+                            .map_err(|error| argument_error(_py, error, &name, $index))?
+                    ),*);
+                    returned(_py, &value, &name)
+                })
+            }
+        }
+
+        impl<F, R, $($arg,)*> IntoPyFunction<Fallible<R, ($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) -> Result<R> + Send + Sync + 'static,
+            R: ToPython,
+            $($arg: FromPython,)*
+        {
+            fn into_callable(self, name: &str) -> Box<OwnedCallable> {
+                let name = name.to_owned();
+                Box::new(move |args| {
+                    let _py = args.py();
+                    check_arity(args, $count, &name)?;
+                    let value = self($(
+                        $arg::from_python(&argument(args, $index)?)
+                            .map_err(|error| argument_error(_py, error, &name, $index))?
+                    ),*)?;
+                    returned(_py, &value, &name)
+                })
+            }
+        }
+    };
+}
+
+into_py_function!(0);
+into_py_function!(1, A0 0);
+into_py_function!(2, A0 0, A1 1);
+into_py_function!(3, A0 0, A1 1, A2 2);
+into_py_function!(4, A0 0, A1 1, A2 2, A3 3);
+into_py_function!(5, A0 0, A1 1, A2 2, A3 3, A4 4);
+into_py_function!(6, A0 0, A1 1, A2 2, A3 3, A4 4, A5 5);
+
+impl Context {
+    /// Binds the Rust closure `f` to the Python name `name` in this context: Python code calls
+    /// it like a Python function, from any thread, for as long as the context keeps it.
+    ///
+    /// Arguments convert with [`FromPython`] (a numpy array to a [`Tensor`](crate::Tensor)
+    /// over the same memory), the result with [`ToPython`] (`()` is `None`). An `Err` is raised
+    /// as the Python exception it stands for; a panic is raised as [`RustPanic`], after which
+    /// the function is dead (calls raise `RuntimeError`).
+    ///
+    /// ```
+    /// let ctx = python4r::Context::new();
+    /// ctx.set_function("hypot", |x: f64, y: f64| x.hypot(y))?;
+    /// assert_eq!(ctx.eval::<f64>("hypot(3.0, 4.0)")?, 5.0);
+    /// # Ok::<(), python4r::Error>(())
+    /// ```
+    pub fn set_function<M>(&self, name: &str, f: impl IntoPyFunction<M>) -> Result<()> {
+        let function = Function::new(name, Target::Owned(f.into_callable(name)), None);
+        with_gil(|py| {
+            let callable = callable(py, &function)?;
+            self.globals(py)
+                .set_item(name, callable)
+                .map_err(|e| Error::from_pyerr(py, e))
+        })
+    }
+}
+
+/// Binds the Rust closure `f` to the Python name `name` in the current context: see
+/// [`Context::set_function`].
+///
+/// ```
+/// python4r::set_function("scale", |x: Vec<f64>, k: f64| -> Vec<f64> {
+///     x.iter().map(|v| v * k).collect()
+/// })?;
+/// assert_eq!(python4r::eval::<Vec<f64>>("scale([1.0, 2.0], 3.0)")?, [3.0, 6.0]);
+/// # Ok::<(), python4r::Error>(())
+/// ```
+pub fn set_function<M>(name: &str, f: impl IntoPyFunction<M>) -> Result<()> {
+    crate::context::current().set_function(name, f)
+}
+
+/// Makes a Rust `#[pymodule]` importable by embedded Python code: puts the module `make`
+/// builds into `sys.modules` under its `__name__`. Works at any time (unlike pyo3's
+/// `append_to_inittab`, which must run before the interpreter starts); pass
+/// `pyo3::wrap_pymodule!(module)`.
+///
+/// ```
+/// use python4r::pyo3::prelude::*;
+///
+/// #[pymodule]
+/// mod kernels {
+///     use python4r::pyo3::prelude::*;
+///
+///     #[pyfunction]
+///     fn triple(x: f64) -> f64 {
+///         3.0 * x
+///     }
+/// }
+///
+/// python4r::add_module(python4r::pyo3::wrap_pymodule!(kernels))?;
+/// assert_eq!(python4r::eval::<f64>("__import__('kernels').triple(2.0)")?, 6.0);
+/// # Ok::<(), python4r::Error>(())
+/// ```
+pub fn add_module(make: impl FnOnce(Python<'_>) -> Py<PyModule>) -> Result<()> {
+    with_gil(|py| {
+        let module = make(py).into_bound(py);
+        let name = module.name().map_err(|e| Error::from_pyerr(py, e))?;
+        py.import("sys")
+            .and_then(|sys| sys.getattr("modules"))
+            .and_then(|modules| modules.set_item(name, module))
+            .map_err(|e| Error::from_pyerr(py, e))
+    })
+}
