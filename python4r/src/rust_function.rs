@@ -465,7 +465,8 @@ pub fn return_error(py: Python<'_>, error: Error, name: &str) -> Error {
 /// A Rust closure that can be bound to a Python name ([`Context::set_function`],
 /// [`set_function`](crate::set_function)): `Fn(A, ..) -> R` or `Fn(A, ..) -> Result<R>`, up to six
 /// arguments, `Send + Sync + 'static`, where each `A` is [`FromPython`] and `R` is
-/// [`ToPython`]. `Marker` tells the two forms apart; it is inferred.
+/// [`ToPython`] (or `()`, which is `None` in Python). `Marker` tells the forms apart; it is
+/// inferred.
 pub trait IntoPyFunction<Marker>: Send + Sync + 'static {
     #[doc(hidden)]
     fn into_callable(self, name: &str) -> Box<OwnedCallable>;
@@ -479,11 +480,12 @@ pub struct Plain<R, A>(std::marker::PhantomData<(R, A)>);
 #[doc(hidden)]
 pub struct Fallible<R, A>(std::marker::PhantomData<(R, A)>);
 
-/// `value` as Python returns it: `None` for `()`.
+/// The [`IntoPyFunction`] marker of closures returning `()` (`None` in Python).
+#[doc(hidden)]
+pub struct Unit<A>(std::marker::PhantomData<A>);
+
+/// `value` as Python gets it.
 fn returned<R: ToPython>(py: Python<'_>, value: &R, name: &str) -> Result<Py<PyAny>> {
-    if std::any::type_name::<R>() == "()" {
-        return Ok(py.None());
-    }
     value
         .to_python(py)
         .map(Bound::unbind)
@@ -508,6 +510,25 @@ macro_rules! into_py_function {
                             .map_err(|error| argument_error(_py, error, &name, $index))?
                     ),*);
                     returned(_py, &value, &name)
+                })
+            }
+        }
+
+        impl<F, $($arg,)*> IntoPyFunction<Unit<($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) + Send + Sync + 'static,
+            $($arg: FromPython,)*
+        {
+            fn into_callable(self, name: &str) -> Box<OwnedCallable> {
+                let name = name.to_owned();
+                Box::new(move |args| {
+                    let _py = args.py();
+                    check_arity(args, $count, &name)?;
+                    self($(
+                        $arg::from_python(&argument(args, $index)?)
+                            .map_err(|error| argument_error(_py, error, &name, $index))?
+                    ),*);
+                    Ok(_py.None())
                 })
             }
         }
@@ -585,7 +606,7 @@ pub fn set_function<M>(name: &str, f: impl IntoPyFunction<M>) -> Result<()> {
 /// Makes a Rust `#[pymodule]` importable by embedded Python code: puts the module `make`
 /// builds into `sys.modules` under its `__name__`. Works at any time (unlike pyo3's
 /// `append_to_inittab`, which must run before the interpreter starts); pass
-/// `pyo3::wrap_pymodule!(module)`.
+/// `|py| pyo3::wrap_pymodule!(module)(py)`.
 ///
 /// ```
 /// use python4r::pyo3::prelude::*;
@@ -600,11 +621,11 @@ pub fn set_function<M>(name: &str, f: impl IntoPyFunction<M>) -> Result<()> {
 ///     }
 /// }
 ///
-/// python4r::add_module(python4r::pyo3::wrap_pymodule!(kernels))?;
+/// python4r::add_module(|py| python4r::pyo3::wrap_pymodule!(kernels)(py))?;
 /// assert_eq!(python4r::eval::<f64>("__import__('kernels').triple(2.0)")?, 6.0);
 /// # Ok::<(), python4r::Error>(())
 /// ```
-pub fn add_module(make: impl FnOnce(Python<'_>) -> Py<PyModule>) -> Result<()> {
+pub fn add_module(make: impl for<'py> FnOnce(Python<'py>) -> Py<PyModule>) -> Result<()> {
     with_gil(|py| {
         let module = make(py).into_bound(py);
         let name = module.name().map_err(|e| Error::from_pyerr(py, e))?;

@@ -124,12 +124,21 @@ pub fn params(func: &Function, errors: &mut Errors) -> Params {
             );
             continue;
         }
+        let function = match ast::closure_type(&typed.ty) {
+            Some(Ok(function)) => Some(function),
+            Some(Err(error)) => {
+                errors.push(error);
+                continue;
+            }
+            None => None,
+        };
         let (ty, passing) = ast::passing(&typed.ty);
         inputs.push(Input {
             ident: ident.clone(),
             name,
             ty,
             passing,
+            function,
         });
     }
     Params {
