@@ -180,11 +180,18 @@ fn an_err_is_a_python_exception_and_uncaught_comes_back_as_it_was() {
     assert!(caught.starts_with("RuntimeError"), "{caught}");
     assert!(caught.contains("bad setting"), "{caught}");
     let err = call_g(&|_| Err(Error::Config("no luck".into())), 1).unwrap_err();
-    assert!(matches!(&err, Error::Config(m) if m == "no luck"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Config(m) if m == "no luck"),
+        "{err:?}"
+    );
     assert_eq!(call_g(&|x| Ok(x * 3), 2).unwrap(), 6);
     // A conversion error of an argument is a TypeError naming the function.
     let err = call_g_str().unwrap_err();
-    assert!(err.to_string().contains("argument 1 of the Rust function `g`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("argument 1 of the Rust function `g`"),
+        "{err}"
+    );
 }
 
 #[py_exec(code = "result = g('not a number')")]
@@ -214,7 +221,10 @@ fn child_panic() {
         swallow_panic(&|_| std::panic::panic_any(42_u32));
     })
     .unwrap_err();
-    report("payload", payload.downcast_ref::<u32>().copied().unwrap_or(0));
+    report(
+        "payload",
+        payload.downcast_ref::<u32>().copied().unwrap_or(0),
+    );
     let payload = std::panic::catch_unwind(|| {
         sum_of(&|_| panic!("boom in Rust"), 3);
     })
@@ -261,7 +271,10 @@ fn arrays_reach_the_closure_without_a_copy_and_read_in_place() {
         assert_eq!(t.data_ptr() as usize, address);
         let slice = t.as_slice::<f64>().unwrap();
         assert_eq!(slice, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-        t.view_ndarray::<f64>().is_ok() && slice.as_ptr() as usize == address
+        let view = t.view_ndarray::<f64>();
+        assert!(view.is_ok(), "{view:?}");
+        assert_eq!(slice.as_ptr() as usize, address);
+        true
     });
     assert!(same);
     // Once Python runs again, today's rule: a private copy.
@@ -297,15 +310,25 @@ fn the_dynamic_api_binds_closures() {
     .unwrap();
     assert!(python4r::eval::<python4r::Value>("tick()").unwrap() == python4r::Value::None);
     assert_eq!(CALLS.load(Ordering::SeqCst), 1);
-    ctx.set_function("norm", |t: Tensor| t.to_vec::<f64>().unwrap().iter().sum::<f64>())
-        .unwrap();
-    assert_eq!(ctx.eval::<f64>("norm(__import__('numpy').ones(4))").unwrap(), 4.0);
+    ctx.set_function("norm", |t: Tensor| {
+        t.to_vec::<f64>().unwrap().iter().sum::<f64>()
+    })
+    .unwrap();
+    assert_eq!(
+        ctx.eval::<f64>("norm(__import__('numpy').ones(4))")
+            .unwrap(),
+        4.0
+    );
     // A panic raises python4r.RustPanic, which `except Exception` does not catch.
-    ctx.set_function("bad", |_: i64| -> i64 { panic!("no") }).unwrap();
+    ctx.set_function("bad", |_: i64| -> i64 { panic!("no") })
+        .unwrap();
     let err = ctx
         .exec("try:\n    bad(1)\nexcept Exception:\n    pass")
         .unwrap_err();
-    assert_eq!(err.python_exception().unwrap().type_name(), "python4r.RustPanic");
+    assert_eq!(
+        err.python_exception().unwrap().type_name(),
+        "python4r.RustPanic"
+    );
 }
 
 #[python4r::pyo3::pymodule]

@@ -183,7 +183,11 @@ fn adapter(krate: &syn::Path, function: &FnParam, callee: TokenStream, name: &st
                 |#error: #krate::__private::Error| #krate::__private::argument_error(#py, #error, #name, #index),
             )?;
         });
-        passed.push(if arg.by_ref { quote!(&#var) } else { quote!(#var) });
+        passed.push(if arg.by_ref {
+            quote!(&#var)
+        } else {
+            quote!(#var)
+        });
     }
     let unwrap = if function.result {
         quote!(let #value = #value?;)

@@ -50,6 +50,17 @@ impl Drop for HeldFrame {
     }
 }
 
+/// `storage` (memory a numpy array owns) behind its `Arc`; inside an open frame, pinned (not
+/// Python-writable until the frame closes or Python runs), since nothing writes it meanwhile.
+#[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+pub(crate) fn shared(storage: Storage) -> Arc<Storage> {
+    let storage = Arc::new(storage);
+    if storage.python_may_write() && pin(&storage) {
+        storage.set_python_may_write(false);
+    }
+    storage
+}
+
 /// Pins `storage` to the innermost open frame, if there is one: it is then not Python-writable
 /// until the frame closes or Python runs. Returns whether it was pinned.
 pub(crate) fn pin(storage: &Arc<Storage>) -> bool {

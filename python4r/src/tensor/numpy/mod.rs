@@ -199,11 +199,7 @@ impl Tensor {
         // Python code is trusted not to free it behind numpy's back (`resize(refcheck=False)`,
         // see the module docs).
         let may_write = python_can_write(&arr, writable);
-        let storage = Arc::new(unsafe { Storage::foreign(ptr, owner, !writable, may_write) });
-        // Inside a Rust function Python called, nothing writes it until Python runs again.
-        if may_write && held::pin(&storage) {
-            storage.set_python_may_write(false);
-        }
+        let storage = held::shared(unsafe { Storage::foreign(ptr, owner, !writable, may_write) });
         // SAFETY: as above: every element is at `ptr + Σ i·strides`, offset 0.
         Ok(unsafe { Tensor::from_parts(storage, dtype, shape, strides, 0) })
     }
