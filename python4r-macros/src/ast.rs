@@ -152,8 +152,8 @@ fn fn_param(
             ));
         }
         ("FnMut", Some(false)) => {
-            return Err(syn::Error::new(
-                ty.span(),
+            return Err(syn::Error::new_spanned(
+                ty,
                 "an `FnMut` behind `&` cannot be called; take `&mut dyn FnMut(..)`, or \
                  `&dyn Fn(..)` if it needs no `mut`",
             ));
@@ -190,8 +190,8 @@ fn fn_arg(ty: &Type) -> syn::Result<FnArgType> {
         });
     };
     if reference.mutability.is_some() {
-        return Err(syn::Error::new(
-            ty.span(),
+        return Err(syn::Error::new_spanned(
+            ty,
             "a Rust function called from Python cannot take `&mut` arguments: Python's values \
              are shared; take `&T` or `T`",
         ));

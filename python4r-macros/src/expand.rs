@@ -174,7 +174,7 @@ fn adapter(krate: &syn::Path, function: &FnParam, callee: TokenStream, name: &st
         let var = numbered("__a", index);
         let owned = &arg.owned;
         let extract = located_at(
-            quote!((&#krate::__private::Conv::<#owned>::new()).extract(&#krate::__private::argument(#args, #index)?)),
+            quote!((&#krate::__private::Conv::<#owned>::new()).argument(&#krate::__private::argument(#args, #index)?)),
             owned.span(),
         );
         extracts.push(quote! {
@@ -436,7 +436,8 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
             #warnings
             #[allow(unused_imports)]
             use #krate::__private::{
-                NativeInput as _, NativeOutput as _, Pyo3Input as _, Pyo3Output as _,
+                NativeArgument as _, NativeInput as _, NativeOutput as _, Pyo3Argument as _,
+                Pyo3Input as _, Pyo3Output as _,
             };
             static #state: #krate::__private::FunctionState = #krate::__private::FunctionState::new(#spec);
             #(#outside)*

@@ -132,7 +132,11 @@ pub fn params(func: &Function, errors: &mut Errors) -> Params {
             }
             None => None,
         };
-        let (ty, passing) = ast::passing(&typed.ty);
+        let (ty, mut passing) = ast::passing(&typed.ty);
+        if function.is_some() {
+            // A function is lent by its own guard, never written back.
+            passing = ast::Passing::Value;
+        }
         inputs.push(Input {
             ident: ident.clone(),
             name,
