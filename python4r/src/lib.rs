@@ -57,6 +57,16 @@
 //! The sharing model and its soundness argument: [`tensor`]; dates and their units:
 //! [`datetime`].
 //!
+//! # Rust functions in Python
+//!
+//! A `#[py_exec]` parameter `f: &dyn Fn(A, ..) -> R` (or `&(dyn Fn(..) -> R + Sync)`,
+//! `&mut dyn FnMut(..) -> R`, `impl Fn(..) -> R`) reaches the body as a Python callable, lent
+//! for that one call: `scipy.optimize` over a Rust loss, `solve_ivp` over a Rust right-hand
+//! side. A callable Python keeps raises `RuntimeError` after the call, an `Err` becomes a Python
+//! exception, a panic resumes in Rust once the call ends. [`Context::set_function`] and
+//! [`set_function`] bind `'static` closures to names, [`add_module`] makes a Rust `#[pymodule]`
+//! importable. The rules: [the guide](guide#rust-functions-in-python).
+//!
 //! # Optional features
 //!
 //! - `chrono`: `chrono` dates, times and durations cross as parameters, returns and
