@@ -68,9 +68,15 @@ fn closures(c: &mut Criterion) {
         sum_rust(&trivial, trivial_calls),
         sum_python_trivial(trivial_calls),
     );
-    assert!((rust - python).abs() <= 1e-9 * python.abs(), "{rust} {python}");
+    assert!(
+        (rust - python).abs() <= 1e-9 * python.abs(),
+        "{rust} {python}"
+    );
     let (rust, python) = (sum_rust(&heavy, heavy_calls), sum_python_heavy(heavy_calls));
-    assert!((rust - python).abs() <= 1e-9 * python.abs(), "{rust} {python}");
+    assert!(
+        (rust - python).abs() <= 1e-9 * python.abs(),
+        "{rust} {python}"
+    );
 
     let mut group = c.benchmark_group("python_calls_fn_f64_trivial_1e6");
     group.sample_size(10);

@@ -152,7 +152,8 @@ pub use gil::{Gil, with_gil};
 pub use interpreter::{initialize, interpreter_info};
 pub use job::Job;
 pub use python4r_macros::py_exec;
-pub use rust_function::{IntoPyFunction, RustPanic, add_module, set_function};
+pub use rust_function::RustPanic;
+pub use rust_function::dynamic::{IntoPyFunction, add_module, set_function};
 pub use shutdown::shutdown;
 pub use tensor::{DLPackTensor, DType, Element, Tensor, TensorViewMut};
 
