@@ -35,6 +35,7 @@ pub(crate) mod dynamic;
 use std::any::Any;
 use std::ffi::{CStr, CString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
 
@@ -65,7 +66,7 @@ type CallableMut<'f> = dyn for<'py> FnMut(&Bound<'py, PyTuple>) -> Result<Py<PyA
 
 /// What the callable calls.
 enum Target {
-    /// A lent `Fn`, its lifetime erased: dereferenced only while [`State::alive`].
+    /// A lent `Fn`, its lifetime erased: dereferenced only while [`Function::alive`].
     Lent(*const Callable<'static>),
     /// A lent `FnMut`, its lifetime erased: dereferenced only while alive, by one call at a time.
     LentMut(*mut CallableMut<'static>),
@@ -80,13 +81,20 @@ struct Function {
     target: Target,
     /// The only thread allowed to call it (`None`: any thread).
     owner: Option<ThreadId>,
+    /// False once the lender's call ended, or the function panicked. With `in_flight`, the
+    /// hot path: a call counts itself in, then checks this; the lender clears this, then waits
+    /// for the count to reach zero (both `SeqCst`, so one of them sees the other's write).
+    alive: AtomicBool,
+    /// The calls running now.
+    in_flight: AtomicUsize,
+    /// What only errors, panics and the end of the lending touch.
     state: Mutex<State>,
-    /// Signalled when the last call in flight returns.
+    /// Signalled (under `state`) when the last call in flight returns after `alive` was cleared.
     idle: Condvar,
 }
 
 // SAFETY: the raw pointers of `Target` are dereferenced only in `Function::call`, after
-// `enter` checked (under the mutex) that the closure is alive (its lender's frame, which owns
+// `enter` checked that the closure is alive (its lender's frame, which owns
 // it, has not ended: `Lending` ends it and first waits for the calls in flight), that the
 // calling thread is the owner unless the lender proved the closure `Sync` (`lend_sync`), and,
 // for `FnMut`, that no other call is running. So a non-`Sync` closure is only ever used by the
@@ -98,10 +106,7 @@ unsafe impl Sync for Function {}
 
 #[derive(Default)]
 struct State {
-    /// False once the lender's call ended, or the function panicked.
-    alive: bool,
     panicked: bool,
-    in_flight: usize,
     /// The first panic's payload, resumed by the lender.
     panic: Option<Box<dyn Any + Send>>,
     /// The errors raised recently, by exception object, to give the original back.
@@ -117,10 +122,9 @@ impl Function {
             name: name.to_owned(),
             target,
             owner,
-            state: Mutex::new(State {
-                alive: true,
-                ..State::default()
-            }),
+            alive: AtomicBool::new(true),
+            in_flight: AtomicUsize::new(0),
+            state: Mutex::new(State::default()),
             idle: Condvar::new(),
         })
     }
@@ -131,18 +135,7 @@ impl Function {
 
     /// Counts a call in, or says why it may not run.
     fn enter(&self) -> PyResult<InFlight<'_>> {
-        let mut state = self.lock();
         let name = &self.name;
-        if !state.alive {
-            return Err(PyRuntimeError::new_err(if state.panicked {
-                format!("the Rust function `{name}` panicked earlier and cannot be called again")
-            } else {
-                format!(
-                    "the Rust function `{name}` is gone: it was lent to Python for one call, \
-                     which has returned; do not keep it after that call"
-                )
-            }));
-        }
         if let Some(owner) = self.owner
             && owner != thread::current().id()
         {
@@ -152,14 +145,26 @@ impl Function {
                  `&(dyn Fn(..) -> R + Sync)` to allow other threads"
             )));
         }
-        if matches!(self.target, Target::LentMut(_)) && state.in_flight > 0 {
+        let running = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        // Counted in from here: dropping the guard counts out (and wakes a waiting lender).
+        let in_flight = InFlight(self);
+        if !self.alive.load(Ordering::SeqCst) {
+            return Err(PyRuntimeError::new_err(if self.lock().panicked {
+                format!("the Rust function `{name}` panicked earlier and cannot be called again")
+            } else {
+                format!(
+                    "the Rust function `{name}` is gone: it was lent to Python for one call, \
+                     which has returned; do not keep it after that call"
+                )
+            }));
+        }
+        if matches!(self.target, Target::LentMut(_)) && running > 0 {
             return Err(PyRuntimeError::new_err(format!(
                 "the Rust function `{name}` (an `FnMut`) was called while a call of it was still \
                  running: it cannot run twice at once; declare it `&dyn Fn` if it needs no `mut`"
             )));
         }
-        state.in_flight += 1;
-        Ok(InFlight(self))
+        Ok(in_flight)
     }
 
     /// Runs one call from Python (the GIL held): never unwinds.
@@ -204,7 +209,7 @@ impl Function {
     fn panicked(&self, payload: Box<dyn Any + Send>) -> PyErr {
         let message = panic_message(payload.as_ref()).to_owned();
         let mut state = self.lock();
-        state.alive = false;
+        self.alive.store(false, Ordering::SeqCst);
         state.panicked = true;
         if !matches!(self.target, Target::Owned(_)) && state.panic.is_none() {
             state.panic = Some(payload);
@@ -218,23 +223,17 @@ impl Function {
     /// Ends the lending: no call starts from now on, and those in flight have returned when
     /// this returns. Gives back the panic to resume, if there was one.
     fn close(&self, py: Python<'_>) -> Option<Box<dyn Any + Send>> {
-        let mut state = self.lock();
-        state.alive = false;
-        if state.in_flight > 0 {
-            drop(state);
+        self.alive.store(false, Ordering::SeqCst);
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
             // Calls in flight on other threads may need the GIL to finish.
             py.detach(|| {
                 let mut state = self.lock();
-                while state.in_flight > 0 {
-                    state = self
-                        .idle
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner);
+                while self.in_flight.load(Ordering::SeqCst) > 0 {
+                    state = self.idle.wait(state).unwrap_or_else(PoisonError::into_inner);
                 }
             });
-            state = self.lock();
         }
-        state.panic.take()
+        self.lock().panic.take()
     }
 
     /// The error the closure returned, if `error` is the exception it was raised as.
@@ -260,9 +259,10 @@ struct InFlight<'a>(&'a Function);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.in_flight -= 1;
-        if state.in_flight == 0 {
+        let last = self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1;
+        if last && !self.0.alive.load(Ordering::SeqCst) {
+            // Under the lock, so that a lender between its check and its wait hears it.
+            let _state = self.0.lock();
             self.0.idle.notify_all();
         }
     }
