@@ -151,7 +151,7 @@ struct Conversions {
 /// One Rust function parameter lent to Python for the call.
 struct Lending {
     /// The `__private` function that lends it (`lend_fn`, `lend_sync`, `lend_mut`).
-    lend: Ident,
+    lend: &'static str,
     name: String,
     /// The callable's variable inside the lending.
     callable: Ident,
@@ -247,11 +247,11 @@ fn conversions(checked: &Checked, py: &Ident) -> Conversions {
             } else {
                 quote!(*#ident)
             };
-            let lend = hidden(match function.kind {
+            let lend = match function.kind {
                 FnKind::Local => "lend_fn",
                 FnKind::Sync => "lend_sync",
                 FnKind::Mut => "lend_mut",
-            });
+            };
             functions.push(Lending {
                 lend,
                 name: name.clone(),
@@ -419,7 +419,7 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
         adapter,
     } in functions.iter().rev()
     {
-        let lend = Ident::new(&lend.to_string(), Span::call_site());
+        let lend = Ident::new(lend, Span::call_site());
         lent_call = quote! {
             #krate::__private::#lend(#py, #name, #adapter, |#callable| #lent_call)
         };

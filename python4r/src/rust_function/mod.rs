@@ -229,7 +229,10 @@ impl Function {
             py.detach(|| {
                 let mut state = self.lock();
                 while self.in_flight.load(Ordering::SeqCst) > 0 {
-                    state = self.idle.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    state = self
+                        .idle
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
             });
         }
