@@ -348,3 +348,33 @@ fn a_rust_module_is_importable_after_start() {
     let v: f64 = python4r::eval("__import__('rust_kernels').dot([1.0, 2.0], [3.0, 4.0])").unwrap();
     assert_eq!(v, 11.0);
 }
+
+#[py_exec(code = "
+import threading, time
+started = threading.Event()
+def run():
+    started.set()
+    f(0.0)
+threading.Thread(target=run, daemon=True).start()
+started.wait()
+time.sleep(0.05)
+")]
+fn leave_a_call_running(f: &(dyn Fn(f64) -> f64 + Sync));
+
+#[test]
+fn the_end_of_the_call_waits_for_calls_in_flight_on_other_threads() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    let finished = AtomicBool::new(false);
+    leave_a_call_running(&|x| {
+        // Lets the GIL go while it works, so the lender reaches its end meanwhile.
+        python4r::with_gil(|py| {
+            py.detach(|| std::thread::sleep(Duration::from_millis(300)));
+            Ok(())
+        })
+        .unwrap();
+        finished.store(true, Ordering::SeqCst);
+        x
+    });
+    assert!(finished.load(Ordering::SeqCst), "returned while a call was in flight");
+}

@@ -131,7 +131,7 @@ impl Context {
     ///
     /// Arguments convert with [`FromPython`] (a numpy array to a [`Tensor`](crate::Tensor)
     /// over the same memory), the result with [`ToPython`] (`()` is `None`). An `Err` is raised
-    /// as the Python exception it stands for; a panic is raised as [`RustPanic`], after which
+    /// as the Python exception it stands for; a panic is raised as [`RustPanic`](crate::RustPanic), after which
     /// the function is dead (calls raise `RuntimeError`).
     ///
     /// ```

@@ -364,7 +364,8 @@ fn lend<'py, T>(
 }
 
 /// Runs `body` with `f` as a Python callable named `name`, callable from this thread only;
-/// then ends it (see the [module docs](self)). What `#[py_exec]` generates for `&dyn Fn`.
+/// then ends it (see the guide, "Rust functions in Python"). What `#[py_exec]` generates for
+/// `&dyn Fn`.
 pub fn lend_fn<'py, F, T>(
     py: Python<'py>,
     name: &str,
