@@ -67,8 +67,14 @@ fn call2(f: &dyn Fn(i64, String) -> String, a: i64, b: &str) -> String;
 #[py_exec(code = "f()")]
 fn call_unit(f: &mut dyn FnMut());
 
+#[py_exec(code = "result = f((1.0, 2.0), {'k': [1, 2]})")]
+fn call_tuple(f: &dyn Fn((f64, f64), python4r::Value) -> (f64, python4r::Value)) -> (f64, String);
+
 #[test]
 fn values_cross_both_ways() {
+    let (sum, text) = call_tuple(&|(a, b), v| (a + b, python4r::Value::from(format!("{v:?}"))));
+    assert_eq!(sum, 3.0);
+    assert!(text.contains('k'), "{text}");
     assert_eq!(sum_of(&|x| x * 2.0, 4), 12.0);
     assert_eq!(call2(&|n, s| s.repeat(n as usize), 3, "ab"), "ababab");
     let mut count = 0;
@@ -376,5 +382,8 @@ fn the_end_of_the_call_waits_for_calls_in_flight_on_other_threads() {
         finished.store(true, Ordering::SeqCst);
         x
     });
-    assert!(finished.load(Ordering::SeqCst), "returned while a call was in flight");
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "returned while a call was in flight"
+    );
 }
