@@ -283,6 +283,17 @@ fn arrays_reach_the_closure_without_a_copy_and_read_in_place() {
         true
     });
     assert!(same);
+    // Without the GIL (pyo3's `detach`), today's rule: a private copy.
+    let copied = pass_array(&|t, address| {
+        python4r::with_gil(|py| {
+            Ok(py.detach(|| {
+                t.as_slice::<f64>().unwrap().as_ptr() as usize != address
+                    && t.view_ndarray::<f64>().is_err()
+            }))
+        })
+        .unwrap()
+    });
+    assert!(copied);
     // Once Python runs again, today's rule: a private copy.
     let copied = pass_array_then_python(&|t, address| {
         python4r::exec("pass").unwrap();
