@@ -167,8 +167,16 @@ impl Function {
         Ok(in_flight)
     }
 
-    /// Runs one call from Python (the GIL held): never unwinds.
+    /// Runs one call from Python (the GIL held): never unwinds, so that no panic reaches
+    /// pyo3's trampoline (which would print "PyO3 is resuming a panic" later).
     fn call(&self, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        // The closure's own panics are caught inside `run`, while the call still counts as in
+        // flight; this catches the rest (a bug of ours), to the same effect.
+        catch_unwind(AssertUnwindSafe(|| self.run(args)))
+            .unwrap_or_else(|payload| Err(self.panicked(payload)))
+    }
+
+    fn run(&self, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
         let in_flight = self.enter()?;
         let held = HeldFrame::open();
         let outcome = catch_unwind(AssertUnwindSafe(|| match &self.target {
