@@ -34,6 +34,8 @@ cargo bench --locked --bench zero_copy | tee "$OUT/zero_copy.txt"
 grep '^{' "$OUT/zero_copy.txt" > "$OUT/zero_copy.jsonl"
 echo "== criterion: distributed (issue 14; needs dask, Python 3.10+)"
 cargo bench --locked --bench distributed -- "${CRITERION[@]}" | tee "$OUT/distributed.txt"
+echo "== criterion: closures (issue 13; Python calling Rust functions)"
+cargo bench --locked --bench closures -- "${CRITERION[@]}" | tee "$OUT/closures.txt"
 
 echo "== compile time (6)"
 # Two generated crates, 100 functions each: #[py_exec] bodies and plain Rust bodies. Each is
@@ -392,6 +394,27 @@ if dist and paired_dist:
     print(f"| dask `LocalCluster`, 2 worker processes | {fmt(two)} | {fmt(paired_dist['local_cluster_median_ns'])} | {fmt(dist['local_cluster_2_processes'])} | {one / two:.2f}× |")
 else:
     print("Not measured: dask is not importable by the embedded Python (it needs Python 3.10+).")
+print()
+print("## Rust functions called from Python (issue 13)")
+print()
+try:
+    lent = {k: ns(f"python_calls_fn_f64_trivial_1e6/{k}") for k in ("rust_closure", "python_lambda")}
+    lent.update({f"heavy_{k}": ns(f"python_calls_fn_f64_1000_loop_1e3/{k}") for k in ("rust_closure", "python_function")})
+except FileNotFoundError:
+    lent = None
+if lent:
+    trivial = lent["rust_closure"] / lent["python_lambda"]
+    heavy = lent["heavy_python_function"] / lent["heavy_rust_closure"]
+    print("A `#[py_exec]` body loops in Python and calls `f(i * 1e-6)`, `f` a Rust closure lent as `&dyn Fn(f64) -> f64`, "
+          "against the same loop calling a Python function (`benches/closures.rs`, `cargo bench --bench closures`).")
+    print()
+    print("| kernel | calls | Rust closure | Python function | ratio |")
+    print("|---|---|---|---|---|")
+    print(f"| trivial, `x * x + 1` (a lambda in Python) | 10^6 | {fmt(lent['rust_closure'])} | {fmt(lent['python_lambda'])} | "
+          f"Rust **{trivial:.2f}× {'slower' if trivial >= 1 else 'faster'}** |")
+    print(f"| a 1,000-element loop | 10^3 | {fmt(lent['heavy_rust_closure'])} | {fmt(lent['heavy_python_function'])} | Rust **{heavy:.0f}× faster** |")
+else:
+    print("Not measured.")
 print()
 print(NOTES)
 PY

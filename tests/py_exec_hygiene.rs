@@ -30,6 +30,15 @@ mod hygienic {
     #[py_exec(code = "result = Ok + Err + Some")]
     pub fn prelude_names(Ok: i64, Err: i64, Some: i64) -> ::python4r::Result<i64>;
 
+    #[py_exec(code = "result = __args(__a0) + __fn0 + __value + __py")]
+    pub fn closure_names(
+        __args: &dyn ::core::ops::Fn(i64) -> ::python4r::Result<i64>,
+        __a0: i64,
+        __fn0: i64,
+        __value: i64,
+        __py: i64,
+    ) -> i64;
+
     #[allow(dead_code)]
     pub struct Vec;
     #[allow(dead_code)]
@@ -51,4 +60,5 @@ fn internal_names_do_not_collide() {
     assert_eq!(seen, [1, 5]);
     assert_eq!(hygienic::prelude_names(1, 2, 3).unwrap(), 6);
     assert_eq!(hygienic::shadowed_std_names(3), [3, 3]);
+    assert_eq!(hygienic::closure_names(&|x| Ok(x * 10), 1, 2, 3, 4), 19);
 }

@@ -56,6 +56,160 @@ pub struct Input {
     /// The type converted: `T` for `T`, `&T` and `&mut T`.
     pub ty: Type,
     pub passing: Passing,
+    /// Set when the parameter is a Rust function that Python calls.
+    pub function: Option<FnParam>,
+}
+
+/// Who may call a Rust function lent to Python, and how.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    /// `&dyn Fn`, `impl Fn`: from the lending thread, re-entrantly.
+    Local,
+    /// `&(dyn Fn + Sync)`, `impl Fn + Sync`: from any thread.
+    Sync,
+    /// `&mut dyn FnMut`, `impl FnMut`: one call at a time, from the lending thread.
+    Mut,
+}
+
+/// A parameter of type `&dyn Fn(A, ..) -> R` (or one of its forms), recognised by its syntax.
+pub struct FnParam {
+    pub kind: FnKind,
+    /// Each argument as written, and the type converted from Python (`T` for `&T`, `String`
+    /// for `&str`, `Vec<T>` for `&[T]`) with whether it is passed by reference.
+    pub args: Vec<FnArgType>,
+    /// The `T` of `-> T` or `-> Result<T>`; `None` for `()`.
+    pub output: Option<Type>,
+    /// The return type is a `Result`.
+    pub result: bool,
+    /// `impl Fn` (owned, called as `f(..)`) rather than a reference to one (`(*f)(..)`).
+    pub owned: bool,
+}
+
+/// An argument of a Rust function lent to Python.
+pub struct FnArgType {
+    /// The type extracted from the Python argument.
+    pub owned: Type,
+    /// Whether the function takes it by reference.
+    pub by_ref: bool,
+}
+
+/// The closure parameter `ty` stands for, if its syntax is one: `None` for any other type,
+/// `Some(Err)` for a closure type that cannot be lent (`FnOnce`, `&dyn FnMut`, `&mut` arguments).
+pub fn closure_type(ty: &Type) -> Option<syn::Result<FnParam>> {
+    let (bounds, reference) = match ty {
+        Type::Paren(paren) => return closure_type(&paren.elem),
+        Type::Group(group) => return closure_type(&group.elem),
+        Type::ImplTrait(imp) => (&imp.bounds, None),
+        Type::Reference(reference) => match strip(&reference.elem) {
+            Type::TraitObject(object) => (&object.bounds, Some(reference.mutability.is_some())),
+            Type::ImplTrait(imp) => (&imp.bounds, Some(reference.mutability.is_some())),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut family = None;
+    let mut sync = false;
+    for bound in bounds {
+        let syn::TypeParamBound::Trait(trait_bound) = bound else {
+            continue;
+        };
+        let Some(last) = trait_bound.path.segments.last() else {
+            continue;
+        };
+        match (last.ident.to_string().as_str(), &last.arguments) {
+            ("Fn" | "FnMut" | "FnOnce", PathArguments::Parenthesized(args)) => {
+                family = Some((last.ident.clone(), args.clone()));
+            }
+            ("Sync", _) => sync = true,
+            _ => {}
+        }
+    }
+    let (family, args) = family?;
+    Some(fn_param(ty, &family, &args, sync, reference))
+}
+
+fn strip(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(paren) => strip(&paren.elem),
+        Type::Group(group) => strip(&group.elem),
+        other => other,
+    }
+}
+
+fn fn_param(
+    ty: &Type,
+    family: &syn::Ident,
+    args: &syn::ParenthesizedGenericArguments,
+    sync: bool,
+    reference: Option<bool>,
+) -> syn::Result<FnParam> {
+    let kind = match (family.to_string().as_str(), reference) {
+        ("FnOnce", _) => {
+            return Err(syn::Error::new(
+                family.span(),
+                "an `FnOnce` cannot be passed to Python: Python may call a function any number \
+                 of times; take `&dyn Fn(..)` or `&mut dyn FnMut(..)`",
+            ));
+        }
+        ("FnMut", Some(false)) => {
+            return Err(syn::Error::new_spanned(
+                ty,
+                "an `FnMut` behind `&` cannot be called; take `&mut dyn FnMut(..)`, or \
+                 `&dyn Fn(..)` if it needs no `mut`",
+            ));
+        }
+        ("FnMut", _) => FnKind::Mut,
+        _ if sync => FnKind::Sync,
+        _ => FnKind::Local,
+    };
+    let mut arg_types = Vec::new();
+    for arg in &args.inputs {
+        arg_types.push(fn_arg(arg)?);
+    }
+    let (output, result) = match &args.output {
+        ReturnType::Default => (None, false),
+        output => {
+            let shape = ReturnShape::of(output);
+            (shape.value, shape.result.is_some())
+        }
+    };
+    Ok(FnParam {
+        kind,
+        args: arg_types,
+        output,
+        result,
+        owned: reference.is_none(),
+    })
+}
+
+fn fn_arg(ty: &Type) -> syn::Result<FnArgType> {
+    let Type::Reference(reference) = strip(ty) else {
+        return Ok(FnArgType {
+            owned: ty.clone(),
+            by_ref: false,
+        });
+    };
+    if reference.mutability.is_some() {
+        return Err(syn::Error::new_spanned(
+            ty,
+            "a Rust function called from Python cannot take `&mut` arguments: Python's values \
+             are shared; take `&T` or `T`",
+        ));
+    }
+    let owned = match strip(&reference.elem) {
+        Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => {
+            syn::parse_quote!(::std::string::String)
+        }
+        Type::Slice(slice) => {
+            let elem = &slice.elem;
+            syn::parse_quote!(::std::vec::Vec<#elem>)
+        }
+        other => other.clone(),
+    };
+    Ok(FnArgType {
+        owned,
+        by_ref: true,
+    })
 }
 
 /// Whether `ty` is `Python<'_>` (any path ending in `Python`), the attached-interpreter token.

@@ -9,7 +9,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Signature};
 
-use crate::ast::{Function, Input, Passing, Returns};
+use crate::ast::{FnKind, FnParam, Function, Input, Passing, Returns};
 use crate::attr::is_param_attr;
 use crate::valid::python::Code;
 use crate::valid::{Checked, Warning};
@@ -142,6 +142,84 @@ struct Conversions {
     arguments: Vec<TokenStream>,
     /// The guards of the `&mut` parameters.
     lent: Vec<Ident>,
+    /// The Rust functions lent to Python: each wraps the call (`__private::lend_fn`).
+    functions: Vec<Lending>,
+    /// Statements before the call closure (an owned `impl Fn` moved into a binding).
+    outside: Vec<TokenStream>,
+}
+
+/// One Rust function parameter lent to Python for the call.
+struct Lending {
+    /// The `__private` function that lends it (`lend_fn`, `lend_sync`, `lend_mut`).
+    lend: &'static str,
+    name: String,
+    /// The callable's variable inside the lending.
+    callable: Ident,
+    /// The closure Python calls: arguments tuple in, object out.
+    adapter: TokenStream,
+}
+
+/// The closure Python calls for the Rust function `callee` (an expression that can be called):
+/// checks the arity, converts each argument (`__private::Conv`, as parameters do, located at
+/// its type), calls, and converts the value returned.
+fn adapter(krate: &syn::Path, function: &FnParam, callee: TokenStream, name: &str) -> TokenStream {
+    let args = hidden("__args");
+    let py = hidden("__py");
+    let error = hidden("__error");
+    let value = hidden("__value");
+    let count = function.args.len();
+    let mut extracts = Vec::new();
+    let mut passed = Vec::new();
+    for (index, arg) in function.args.iter().enumerate() {
+        let var = numbered("__a", index);
+        let owned = &arg.owned;
+        let extract = located_at(
+            quote!((&#krate::__private::Conv::<#owned>::new()).argument(&#krate::__private::argument(#args, #index)?)),
+            owned.span(),
+        );
+        extracts.push(quote! {
+            let #var = ::core::result::Result::map_err(
+                #extract,
+                |#error: #krate::__private::Error| #krate::__private::argument_error(#py, #error, #name, #index),
+            )?;
+        });
+        passed.push(if arg.by_ref {
+            quote!(&#var)
+        } else {
+            quote!(#var)
+        });
+    }
+    let unwrap = if function.result {
+        quote!(let #value = #value?;)
+    } else {
+        quote!()
+    };
+    let give = match &function.output {
+        None => quote!(#krate::__private::none(#py)),
+        Some(ty) => {
+            let convert = located_at(
+                quote!((&#krate::__private::Conv::<#ty>::new()).to_python(&#value, #py)),
+                ty.span(),
+            );
+            quote! {
+                ::core::result::Result::map_err(
+                    ::core::result::Result::map(#convert, #krate::__private::Bound::unbind),
+                    |#error: #krate::__private::Error| #krate::__private::return_error(#py, #error, #name),
+                )
+            }
+        }
+    };
+    quote! {
+        |#args| {
+            let #py = #args.py();
+            #krate::__private::check_arity(#args, #count, #name)?;
+            #(#extracts)*
+            #[allow(clippy::let_unit_value)]
+            let #value = (#callee)(#(#passed),*);
+            #unwrap
+            #give
+        }
+    }
 }
 
 fn conversions(checked: &Checked, py: &Ident) -> Conversions {
@@ -151,10 +229,38 @@ fn conversions(checked: &Checked, py: &Ident) -> Conversions {
     let mut writable = Vec::new();
     let mut arguments = Vec::new();
     let mut lent = Vec::new();
+    let mut functions = Vec::new();
+    let mut outside = Vec::new();
     for (index, input) in checked.inputs.iter().enumerate() {
         let Input {
             ident, name, ty, ..
         } = input;
+        if let Some(function) = &input.function {
+            let callable = numbered("__fn", index);
+            let callee = if function.owned {
+                let own = numbered("__own", index);
+                outside.push(quote! {
+                    #[allow(unused_mut)]
+                    let mut #own = #ident;
+                });
+                quote!(#own)
+            } else {
+                quote!(*#ident)
+            };
+            let lend = match function.kind {
+                FnKind::Local => "lend_fn",
+                FnKind::Sync => "lend_sync",
+                FnKind::Mut => "lend_mut",
+            };
+            functions.push(Lending {
+                lend,
+                name: name.clone(),
+                callable: callable.clone(),
+                adapter: adapter(krate, function, callee, name),
+            });
+            arguments.push(quote!(#callable));
+            continue;
+        }
         match input.passing {
             Passing::Value | Passing::Ref => {
                 let arg = numbered("__arg", index);
@@ -195,6 +301,8 @@ fn conversions(checked: &Checked, py: &Ident) -> Conversions {
         statements: shared,
         arguments,
         lent,
+        functions,
+        outside,
     }
 }
 
@@ -286,6 +394,8 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
         statements,
         arguments,
         lent,
+        functions,
+        outside,
     } = conversions(checked, &py);
     let produce = produce(checked, &outs);
     let call_method = match checked.returns {
@@ -296,6 +406,24 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
         Some(token) => quote!(#call(#token)),
         None => quote!(#krate::__private::with_gil(#call)),
     };
+    let mut lent_call = quote! {
+        (|| -> #krate::__private::Result<_> {
+            let #outs = #state.#call_method(#py, &[#(#arguments),*])?;
+            #produce
+        })()
+    };
+    for Lending {
+        lend,
+        name,
+        callable,
+        adapter,
+    } in functions.iter().rev()
+    {
+        let lend = Ident::new(lend, Span::call_site());
+        lent_call = quote! {
+            #krate::__private::#lend(#py, #name, #adapter, |#callable| #lent_call)
+        };
+    }
     let finish = finish(func, checked, &outcome);
     let warnings = warnings(&checked.warnings);
     let attrs = &func.attrs;
@@ -308,15 +436,14 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
             #warnings
             #[allow(unused_imports)]
             use #krate::__private::{
-                NativeInput as _, NativeOutput as _, Pyo3Input as _, Pyo3Output as _,
+                NativeArgument as _, NativeInput as _, NativeOutput as _, Pyo3Argument as _,
+                Pyo3Input as _, Pyo3Output as _,
             };
             static #state: #krate::__private::FunctionState = #krate::__private::FunctionState::new(#spec);
+            #(#outside)*
             let #call = |#py: #krate::__private::Python<'_>| -> #krate::__private::Result<_> {
                 #(#statements)*
-                let #outcome = (|| -> #krate::__private::Result<_> {
-                    let #outs = #state.#call_method(#py, &[#(#arguments),*])?;
-                    #produce
-                })();
+                let #outcome = #lent_call;
                 #krate::__private::after_release(#outcome, [#(#lent.release()),*])
             };
             let #outcome = #run;

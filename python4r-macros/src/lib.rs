@@ -153,6 +153,22 @@ use proc_macro::TokenStream;
 /// `del arr`, ...) would leave the caller's value unchanged, so it is a compile error; bind a new
 /// name instead (`flat = arr.reshape(-1); flat *= 2`).
 ///
+/// A parameter of type `&dyn Fn(A, ..) -> R`, `&(dyn Fn(A, ..) -> R + Sync)`,
+/// `&mut dyn FnMut(A, ..) -> R` or `impl Fn(A, ..) -> R` is a Rust function the code calls, lent
+/// for this one call: a callable kept afterwards raises `RuntimeError`, a non-`Sync` one raises
+/// when called from another thread, an `FnMut` when called while it runs; an `Err` it returns is
+/// a Python exception (uncaught, the function returns that `Err`), a panic resumes once the call
+/// ends. These forms are recognised by their syntax: a type alias for one is not. See the guide,
+/// "Rust functions in Python".
+///
+/// ```
+/// # use python4r::py_exec;
+/// #[py_exec(code = "result = sorted(xs, key=f)")]
+/// fn sort_by(xs: Vec<i64>, f: &dyn Fn(i64) -> i64) -> Vec<i64>;
+///
+/// assert_eq!(sort_by(vec![3, -4, 1], &|x| x.abs()), [1, 3, -4]);
+/// ```
+///
 /// The return type is `()` (nothing is read), any type that converts from Python (a tuple too, read
 /// from one Python tuple), a tuple with `output = [...]`, or `python4r::Result<T>` (any
 /// `Result<T, E>` with `E: From<python4r::Error>`), which returns Python exceptions as errors.

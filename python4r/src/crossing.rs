@@ -230,6 +230,62 @@ impl<T> Pyo3Output<T> for &Conv<T> {
     }
 }
 
+/// An argument type of a Rust function that Python calls (a `#[py_exec]` parameter
+/// `f: &dyn Fn(A, ..) -> R`): converted from what Python passes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of a Rust function that Python calls",
+    label = "this argument type has no conversion from Python",
+    note = "an argument `A` of `&dyn Fn(A) -> R` needs `A: python4r::FromPython` (pyo3's `FromPyObject`); `&T` is converted as `T`"
+)]
+pub trait Argument: Sized {
+    /// Converts a Python argument.
+    fn from_python(obj: &Bound<'_, PyAny>) -> Result<Self>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: FromPython> Argument for T {
+    #[inline]
+    fn from_python(obj: &Bound<'_, PyAny>) -> Result<Self> {
+        FromPython::from_python(obj)
+    }
+}
+
+/// python4r's own conversion of an argument of a Rust function Python calls: the one of
+/// returns ([`NativeOutput`]), chosen before pyo3's.
+pub trait NativeArgument<T> {
+    /// Converts a Python argument.
+    fn argument(&self, obj: &Bound<'_, PyAny>) -> Result<T>;
+}
+
+impl<T> NativeArgument<T> for Conv<T>
+where
+    Conv<T>: NativeOutput<T>,
+{
+    #[inline]
+    fn argument(&self, obj: &Bound<'_, PyAny>) -> Result<T> {
+        self.extract(obj)
+    }
+}
+
+/// The fallback for arguments of Rust functions Python calls: pyo3's traits, through
+/// [`Argument`].
+pub trait Pyo3Argument<T> {
+    /// Converts a Python argument.
+    fn argument(&self, obj: &Bound<'_, PyAny>) -> Result<T>
+    where
+        T: Argument;
+}
+
+impl<T> Pyo3Argument<T> for &Conv<T> {
+    #[inline]
+    fn argument(&self, obj: &Bound<'_, PyAny>) -> Result<T>
+    where
+        T: Argument,
+    {
+        Argument::from_python(obj)
+    }
+}
+
 /// A `&Tensor` (or `Tensor`) parameter: lent read-only without a detour through pyo3's traits
 /// (the per-call path of the most common parameter).
 #[cfg(feature = "numpy")]

@@ -123,6 +123,7 @@ pub(crate) fn eval_code<'py>(
     code: &Bound<'py, PyAny>,
     globals: &Bound<'py, PyDict>,
 ) -> Result<Bound<'py, PyAny>> {
+    crate::tensor::held::python_runs();
     // SAFETY: `code` is a code object made by `compile`, `globals` a dict; both are alive for
     // the call (borrowed Bounds). PyEval_EvalCode returns a new reference or NULL with an
     // exception set, which `from_owned_ptr_or_err` takes over.

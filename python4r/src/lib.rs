@@ -57,6 +57,16 @@
 //! The sharing model and its soundness argument: [`tensor`]; dates and their units:
 //! [`datetime`].
 //!
+//! # Rust functions in Python
+//!
+//! A `#[py_exec]` parameter `f: &dyn Fn(A, ..) -> R` (or `&(dyn Fn(..) -> R + Sync)`,
+//! `&mut dyn FnMut(..) -> R`, `impl Fn(..) -> R`) reaches the body as a Python callable, lent
+//! for that one call: `scipy.optimize` over a Rust loss, `solve_ivp` over a Rust right-hand
+//! side. A callable Python keeps raises `RuntimeError` after the call, an `Err` becomes a Python
+//! exception, a panic resumes in Rust once the call ends. [`Context::set_function`] and
+//! [`set_function`] bind `'static` closures to names, [`add_module`] makes a Rust `#[pymodule]`
+//! importable. The rules: [the guide](guide#rust-functions-in-python).
+//!
 //! # Optional features
 //!
 //! - `chrono`: `chrono` dates, times and durations cross as parameters, returns and
@@ -126,6 +136,7 @@ pub mod process;
 mod pyerr;
 mod pyfn;
 mod recursion;
+mod rust_function;
 mod shutdown;
 pub mod tensor;
 #[cfg(feature = "chrono")]
@@ -144,6 +155,8 @@ pub use gil::{Gil, with_gil};
 pub use interpreter::{initialize, interpreter_info};
 pub use job::Job;
 pub use python4r_macros::py_exec;
+pub use rust_function::RustPanic;
+pub use rust_function::dynamic::{IntoPyFunction, add_module, set_function};
 pub use shutdown::shutdown;
 pub use tensor::{DLPackTensor, DType, Element, Tensor, TensorViewMut};
 

@@ -104,19 +104,31 @@ impl From<Error> for PyErr {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     fn from(err: Error) -> PyErr {
-        use pyo3::exceptions::{PyImportError, PyNameError, PyRuntimeError, PyTypeError};
         match err {
             Error::Python(exception) => exception.into_pyerr(),
-            Error::Interrupted { .. } => interruption::Interrupted::new_err(err.to_string()),
-            Error::Conversion { .. } | Error::UnsupportedDType { .. } => {
-                PyTypeError::new_err(err.to_string())
-            }
-            Error::UndefinedVariable { .. } => PyNameError::new_err(err.to_string()),
-            Error::NumpyDisabled | Error::NumpyUnavailable { .. } => {
-                PyImportError::new_err(err.to_string())
-            }
-            other => PyRuntimeError::new_err(other.to_string()),
+            other => raised(&other, None),
         }
+    }
+}
+
+/// The Python exception `err` stands for (as `From<Error> for PyErr`), leaving `err` whole: a
+/// Python exception is the same exception object (a new reference, which needs `py`).
+pub(crate) fn raised(err: &Error, py: Option<Python<'_>>) -> PyErr {
+    use pyo3::exceptions::{PyImportError, PyNameError, PyRuntimeError, PyTypeError};
+    match err {
+        Error::Python(exception) => match py {
+            Some(py) => exception.err.clone_ref(py),
+            None => Python::attach(|py| exception.err.clone_ref(py)),
+        },
+        Error::Interrupted { .. } => interruption::Interrupted::new_err(err.to_string()),
+        Error::Conversion { .. } | Error::UnsupportedDType { .. } => {
+            PyTypeError::new_err(err.to_string())
+        }
+        Error::UndefinedVariable { .. } => PyNameError::new_err(err.to_string()),
+        Error::NumpyDisabled | Error::NumpyUnavailable { .. } => {
+            PyImportError::new_err(err.to_string())
+        }
+        other => PyRuntimeError::new_err(other.to_string()),
     }
 }
 

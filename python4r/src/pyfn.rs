@@ -427,6 +427,7 @@ fn vectorcall<'py>(
     function: &Bound<'py, PyAny>,
     args: &[&Bound<'py, PyAny>],
 ) -> PyResult<Bound<'py, PyAny>> {
+    crate::tensor::held::python_runs();
     const ON_STACK: usize = 8;
     let mut stack = [std::ptr::null_mut::<pyo3::ffi::PyObject>(); ON_STACK + 1];
     let mut heap = Vec::new();

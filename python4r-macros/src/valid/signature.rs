@@ -124,12 +124,25 @@ pub fn params(func: &Function, errors: &mut Errors) -> Params {
             );
             continue;
         }
-        let (ty, passing) = ast::passing(&typed.ty);
+        let function = match ast::closure_type(&typed.ty) {
+            Some(Ok(function)) => Some(function),
+            Some(Err(error)) => {
+                errors.push(error);
+                continue;
+            }
+            None => None,
+        };
+        let (ty, mut passing) = ast::passing(&typed.ty);
+        if function.is_some() {
+            // A function is lent by its own guard, never written back.
+            passing = ast::Passing::Value;
+        }
         inputs.push(Input {
             ident: ident.clone(),
             name,
             ty,
             passing,
+            function,
         });
     }
     Params {

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::{DType, Element, Tensor};
+use super::{DType, Element, Tensor, held};
 use crate::dtype::{read_scalar, write_scalar};
 use crate::error::{Error, Result};
 use crate::warning;
@@ -133,7 +133,7 @@ impl Tensor {
         if n == 0 {
             return Ok(&[]);
         }
-        let ptr = if self.storage.python_may_write() {
+        let ptr = if self.storage.python_may_write() && !held::reads_in_place(&self.storage) {
             let snap = self.snapshot.get_or_init(|| {
                 let copy = self.to_contiguous_copy();
                 Arc::clone(&copy.storage)
@@ -153,7 +153,9 @@ impl Tensor {
         // SAFETY: `ptr` points to `n` contiguous elements kept alive by `self.storage` (or the
         // snapshot) for as long as `&self`, and it is aligned. Nothing writes them while the
         // borrow lives: Rust writes only through `&mut Tensor` after making the storage unique,
-        // and memory Python may write was replaced by the private snapshot above. Bytes are
+        // and memory Python may write was replaced by the private snapshot above, unless this
+        // thread holds the GIL inside a Rust function Python called, before any Python runs
+        // (`held`: the slice must not be held across Python code, see the guide). Bytes are
         // checked below before the slice is returned as `[bool]`.
         let bytes = unsafe { std::slice::from_raw_parts(ptr, n * size_of::<T>()) };
         if !T::valid_bytes(bytes) {

@@ -44,7 +44,12 @@
 //!   `setflags(write=True)` on the array owning it, or an array Python kept after a `&mut` call)
 //!   is never borrowed: `as_slice` returns a private copy taken under the GIL at its first call,
 //!   `view_ndarray` refuses. Rust-owned memory and numpy memory whose owner is immutable
-//!   (`bytes`) are borrowed. `to_vec` and `get` always work: they copy under the GIL.
+//!   (`bytes`) are borrowed. `to_vec` and `get` always work: they copy under the GIL. One
+//!   exception: inside a Rust function that Python called, arrays imported while it runs are
+//!   borrowed in place as long as the thread holds the GIL and python4r has not run Python
+//!   since (`held`; no Python code runs meanwhile, so nothing writes them); the borrow must not
+//!   be kept across Python code run through pyo3 directly or a release of the GIL, which python4r
+//!   cannot see.
 //! - **No silent garbage.** A masked array with masked elements is refused (its data there is
 //!   not a value); other ndarray subclasses (`np.matrix`, `np.memmap`) cross as their data.
 //! - **Valid values only.** numpy's bool arrays may hold bytes other than 0 and 1; reads turn
@@ -87,6 +92,7 @@ mod dlpack;
 mod elements;
 pub(crate) mod export_cache;
 mod fmt;
+pub(crate) mod held;
 mod layout;
 mod ndarray;
 #[cfg(feature = "numpy")]

@@ -103,7 +103,9 @@ impl Tensor {
         // SAFETY: `raw_view` checked that the elements are those of the view (same memory,
         // axes re-oriented), aligned, and valid values of `T`; the storage keeps them alive for
         // the borrow of `self`, and nothing writes them during it: Rust writes only through
-        // `&mut Tensor` on unique storage, and memory Python may write was refused.
+        // `&mut Tensor` on unique storage, and memory Python may write was refused (unless this
+        // thread holds the GIL inside a Rust function Python called, before any Python runs:
+        // `held`).
         let mut view = unsafe { ArrayViewD::from_shape_ptr(dims, ptr.cast::<T>()) };
         for axis in inverted {
             view.invert_axis(Axis(axis));
@@ -128,7 +130,7 @@ pub(super) fn raw_view<T: Element>(
             t.strides()
         ))
     };
-    if t.storage().python_may_write() {
+    if t.storage().python_may_write() && !super::held::reads_in_place(t.storage()) {
         return Err(layout_err("Python code may still write its memory"));
     }
     if t.is_empty() {

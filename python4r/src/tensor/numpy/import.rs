@@ -6,7 +6,6 @@ use numpy::{PyArrayDescr, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMet
 use pyo3::prelude::*;
 
 use std::ptr::NonNull;
-use std::sync::Arc;
 
 use pyo3::Borrowed;
 
@@ -15,6 +14,7 @@ use super::{py_err, types};
 use crate::datetime::TimeUnit;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::tensor::held;
 use crate::tensor::layout::within;
 use crate::tensor::{Dims, Storage, Tensor};
 
@@ -242,7 +242,7 @@ pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
     // long as the array lives, and the storage holds a reference to the array (see
     // `Tensor::from_numpy`). An array that owns its memory can be made writable again by Python
     // (`setflags`), whatever its flag says now: Python may write it.
-    let storage = unsafe { Storage::foreign(ptr, owner, !writable, true) };
+    let storage = held::shared(unsafe { Storage::foreign(ptr, owner, !writable, true) });
     // SAFETY: as above: every element is at `ptr + Σ i·strides`, offset 0.
-    Some(unsafe { Tensor::from_parts(Arc::new(storage), dtype, shape, strides, 0) })
+    Some(unsafe { Tensor::from_parts(storage, dtype, shape, strides, 0) })
 }

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::{Borrowed, IntoPyObject};
 use types::ready;
 
+use super::held;
 use super::layout::within;
 use super::{DType, Dims, Storage, Tensor, TensorViewMut};
 use crate::config::{self, Bf16Mode};
@@ -198,9 +199,9 @@ impl Tensor {
         // Python code is trusted not to free it behind numpy's back (`resize(refcheck=False)`,
         // see the module docs).
         let may_write = python_can_write(&arr, writable);
-        let storage = unsafe { Storage::foreign(ptr, owner, !writable, may_write) };
+        let storage = held::shared(unsafe { Storage::foreign(ptr, owner, !writable, may_write) });
         // SAFETY: as above: every element is at `ptr + Σ i·strides`, offset 0.
-        Ok(unsafe { Tensor::from_parts(Arc::new(storage), dtype, shape, strides, 0) })
+        Ok(unsafe { Tensor::from_parts(storage, dtype, shape, strides, 0) })
     }
 }
 

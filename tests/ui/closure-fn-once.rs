@@ -1,0 +1,6 @@
+use python4r::py_exec;
+
+#[py_exec(code = "result = f(1.0)")]
+fn call(f: &dyn FnOnce(f64) -> f64) -> f64;
+
+fn main() {}
