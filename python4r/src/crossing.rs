@@ -15,6 +15,9 @@ use std::marker::PhantomData;
 
 use pyo3::prelude::*;
 
+#[cfg(feature = "arrow")]
+use arrow_array::{ArrayRef, RecordBatch};
+
 use crate::convert::{FromPython, ToPython, ToPythonMut};
 use crate::error::Result;
 #[cfg(feature = "numpy")]
@@ -247,6 +250,42 @@ impl NativeOutput<Tensor> for Conv<Tensor> {
     #[inline]
     fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<Tensor> {
         Tensor::from_numpy(obj)
+    }
+}
+
+/// A `&RecordBatch` (or `RecordBatch`) parameter: a `pyarrow.RecordBatch` over the same memory.
+#[cfg(feature = "arrow")]
+impl NativeInput<RecordBatch> for Conv<RecordBatch> {
+    #[inline]
+    fn to_python<'py>(&self, value: &RecordBatch, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        crate::arrow::batch_to_python(value, py)
+    }
+}
+
+/// A `RecordBatch` return: from anything exporting an Arrow array or stream.
+#[cfg(feature = "arrow")]
+impl NativeOutput<RecordBatch> for Conv<RecordBatch> {
+    #[inline]
+    fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<RecordBatch> {
+        crate::arrow::batch_from_python(obj)
+    }
+}
+
+/// A `&ArrayRef` (or `ArrayRef`) parameter: a `pyarrow.Array` over the same memory.
+#[cfg(feature = "arrow")]
+impl NativeInput<ArrayRef> for Conv<ArrayRef> {
+    #[inline]
+    fn to_python<'py>(&self, value: &ArrayRef, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        crate::arrow::array_to_python(value, py)
+    }
+}
+
+/// An `ArrayRef` return: from anything exporting an Arrow array or stream.
+#[cfg(feature = "arrow")]
+impl NativeOutput<ArrayRef> for Conv<ArrayRef> {
+    #[inline]
+    fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<ArrayRef> {
+        crate::arrow::array_from_python(obj)
     }
 }
 
