@@ -32,6 +32,8 @@ cargo bench --locked --bench zero_copy | tee "$OUT/zero_copy.txt"
 grep '^{' "$OUT/zero_copy.txt" > "$OUT/zero_copy.jsonl"
 echo "== criterion: distributed (issue 14; needs dask, Python 3.10+)"
 cargo bench --locked --bench distributed -- "${CRITERION[@]}" | tee "$OUT/distributed.txt"
+echo "== tables through Arrow (issue 14; feature arrow, needs pyarrow and pandas), one process per case"
+cargo bench --locked --features arrow --bench arrow | tee "$OUT/arrow.txt"
 
 echo "== compile time (6)"
 # Two generated crates, 100 functions each: #[py_exec] bodies and plain Rust bodies. Each is
