@@ -32,10 +32,9 @@
 //!
 //! # Dependencies
 //!
-//! The feature builds on `pyo3-arrow` 0.20, which fixes arrow-rs at version 59 (use
-//! [`arrow_array`](crate::arrow_array) and [`arrow_schema`](crate::arrow_schema), re-exported,
-//! or depend on arrow 59 yourself) and switches on pyo3's `chrono` and `chrono-tz` features for
-//! the whole build.
+//! The feature builds on `pyo3-arrow` 0.20, which fixes arrow-rs at version 59 (name its types
+//! through `python4r::arrow_array` and `python4r::arrow_schema`, re-exported, or depend on arrow
+//! 59 yourself) and switches on pyo3's `chrono` and `chrono-tz` features for the whole build.
 //!
 //! # Example
 //!

@@ -59,10 +59,10 @@
 //!
 //! # Optional features
 //!
-//! - `arrow`: arrow-rs's `RecordBatch` and `ArrayRef`, and [`arrow::Table`] (a schema with its
+//! - `arrow`: arrow-rs's `RecordBatch` and `ArrayRef`, and `arrow::Table` (a schema with its
 //!   batches), cross as parameters and returns: into Python as pyarrow objects without copying,
-//!   back from anything exporting the Arrow PyCapsule interface (pyarrow, polars, pandas). See
-//!   [`arrow`](mod@arrow). Built on `pyo3-arrow` 0.20: it fixes arrow-rs at 59 and switches on
+//!   back from anything exporting the Arrow PyCapsule interface (pyarrow, polars, pandas); see
+//!   the `arrow` module. Built on `pyo3-arrow` 0.20: it fixes arrow-rs at 59 and switches on
 //!   pyo3's `chrono` and `chrono-tz` features for the whole build. Re-exports `arrow_array`,
 //!   `arrow_schema` and `pyo3_arrow`.
 //! - `chrono`: `chrono` dates, times and durations cross as parameters, returns and
