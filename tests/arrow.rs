@@ -294,6 +294,19 @@ fn a_table_crosses_through_the_dynamic_api() {
     );
 }
 
+#[py_exec(code = "result = None if t is None else t.slice(1)")]
+fn maybe_rest(t: Option<&RecordBatch>) -> python4r::Result<Option<RecordBatch>>;
+
+#[test]
+fn none_crosses_as_none() {
+    if !have(&["pyarrow"]) {
+        return;
+    }
+    assert_eq!(maybe_rest(None).unwrap(), None);
+    let batch = rain();
+    assert_eq!(maybe_rest(Some(&batch)).unwrap(), Some(batch.slice(1, 5)));
+}
+
 #[py_exec(code = "result = [1, 2, 3]")]
 fn a_list() -> python4r::Result<RecordBatch>;
 

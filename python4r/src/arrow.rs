@@ -27,6 +27,8 @@
 //!   (named after the index, else `__index_level_0__`); the schema keeps pandas's metadata (key
 //!   `pandas`); pandas's strings come back as `LargeUtf8`, and a copy is made on the pandas side.
 //! - polars: strings come back as `Utf8View` (polars's own layout), not `Utf8`.
+//! - `Option<RecordBatch>` and `Option<ArrayRef>` are `None` for Python's `None`; a `Table`
+//!   converts wherever pyo3's conversions do (`Option<Table>`, `Vec<Table>`, the dynamic API).
 //! - Anything else is an [`Error::Conversion`] that names the Python type returned and what
 //!   would convert.
 //!
@@ -373,16 +375,20 @@ fn extract<T>(obj: &Bound<'_, PyAny>, expected: &str) -> Result<T>
 where
     T: for<'a, 'py> FromPyObject<'a, 'py, Error = PyErr>,
 {
-    obj.extract::<T>().map_err(|e| {
-        let py = obj.py();
-        let kind = pyerr::type_name(&e.get_type(py));
-        let message = pyerr::exception_message(py, &e);
-        Error::conversion(
-            obj,
-            expected,
-            format!("its Arrow export failed: {kind}: {message}"),
-        )
-    })
+    obj.extract::<T>()
+        .map_err(|e| match Error::from_pyerr(obj.py(), e) {
+            Error::Python(exception) => Error::conversion(
+                obj,
+                expected,
+                format!(
+                    "its Arrow export failed: {}: {}",
+                    exception.type_name(),
+                    exception.message()
+                ),
+            ),
+            // An interruption stays one.
+            other => other,
+        })
 }
 
 /// The error for an object that exports no Arrow data.

@@ -253,40 +253,71 @@ impl NativeOutput<Tensor> for Conv<Tensor> {
     }
 }
 
-/// A `&RecordBatch` (or `RecordBatch`) parameter: a `pyarrow.RecordBatch` over the same memory.
+/// The Arrow types of other crates (feature `arrow`), one row each: a parameter (by value or
+/// `&`) becomes the pyarrow object over the same memory, a return is read from anything
+/// exporting an Arrow array or stream; in an `Option` (of the type, or of a reference to it as a
+/// parameter), `None` crosses as `None`.
 #[cfg(feature = "arrow")]
-impl NativeInput<RecordBatch> for Conv<RecordBatch> {
-    #[inline]
-    fn to_python<'py>(&self, value: &RecordBatch, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
-        crate::arrow::batch_to_python(value, py)
-    }
+macro_rules! arrow_crossings {
+    ($($ty:ty => $to_python:path, $from_python:path;)*) => {$(
+        impl NativeInput<$ty> for Conv<$ty> {
+            #[inline]
+            fn to_python<'py>(&self, value: &$ty, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+                $to_python(value, py)
+            }
+        }
+
+        impl NativeOutput<$ty> for Conv<$ty> {
+            #[inline]
+            fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<$ty> {
+                $from_python(obj)
+            }
+        }
+
+        impl NativeInput<Option<$ty>> for Conv<Option<$ty>> {
+            #[inline]
+            fn to_python<'py>(
+                &self,
+                value: &Option<$ty>,
+                py: Python<'py>,
+            ) -> Result<Bound<'py, PyAny>> {
+                match value {
+                    Some(value) => $to_python(value, py),
+                    None => Ok(py.None().into_bound(py)),
+                }
+            }
+        }
+
+        impl<'a> NativeInput<Option<&'a $ty>> for Conv<Option<&'a $ty>> {
+            #[inline]
+            fn to_python<'py>(
+                &self,
+                value: &Option<&'a $ty>,
+                py: Python<'py>,
+            ) -> Result<Bound<'py, PyAny>> {
+                match value {
+                    Some(value) => $to_python(value, py),
+                    None => Ok(py.None().into_bound(py)),
+                }
+            }
+        }
+
+        impl NativeOutput<Option<$ty>> for Conv<Option<$ty>> {
+            #[inline]
+            fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<Option<$ty>> {
+                if obj.is_none() {
+                    return Ok(None);
+                }
+                $from_python(obj).map(Some)
+            }
+        }
+    )*};
 }
 
-/// A `RecordBatch` return: from anything exporting an Arrow array or stream.
 #[cfg(feature = "arrow")]
-impl NativeOutput<RecordBatch> for Conv<RecordBatch> {
-    #[inline]
-    fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<RecordBatch> {
-        crate::arrow::batch_from_python(obj)
-    }
-}
-
-/// A `&ArrayRef` (or `ArrayRef`) parameter: a `pyarrow.Array` over the same memory.
-#[cfg(feature = "arrow")]
-impl NativeInput<ArrayRef> for Conv<ArrayRef> {
-    #[inline]
-    fn to_python<'py>(&self, value: &ArrayRef, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
-        crate::arrow::array_to_python(value, py)
-    }
-}
-
-/// An `ArrayRef` return: from anything exporting an Arrow array or stream.
-#[cfg(feature = "arrow")]
-impl NativeOutput<ArrayRef> for Conv<ArrayRef> {
-    #[inline]
-    fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<ArrayRef> {
-        crate::arrow::array_from_python(obj)
-    }
+arrow_crossings! {
+    RecordBatch => crate::arrow::batch_to_python, crate::arrow::batch_from_python;
+    ArrayRef => crate::arrow::array_to_python, crate::arrow::array_from_python;
 }
 
 #[cfg(test)]
