@@ -25,7 +25,8 @@
 //! - pandas: the DataFrame goes through `pyarrow.Table.from_pandas`, so an index that is not a
 //!   plain `RangeIndex` (after a `groupby` without `as_index=False`, say) comes back as a column
 //!   (named after the index, else `__index_level_0__`); the schema keeps pandas's metadata (key
-//!   `pandas`); pandas's strings come back as `LargeUtf8`, and a copy is made on the pandas side.
+//!   `pandas`); pandas's strings come back as `LargeUtf8`. pandas copies on its own side:
+//!   `to_pandas()` does, and `from_pandas` does for strings and for columns it has to convert.
 //! - polars: strings come back as `Utf8View` (polars's own layout), not `Utf8`.
 //! - `Option<RecordBatch>` and `Option<ArrayRef>` are `None` for Python's `None`; a `Table`
 //!   converts wherever pyo3's conversions do (`Option<Table>`, `Vec<Table>`, the dynamic API).
