@@ -1,7 +1,7 @@
 //! Arrow tables through `#[py_exec]` (feature `arrow`): record batches built in Rust go through
 //! pandas and polars and come back with the expected values and schema; numeric columns make
 //! a round trip through pyarrow at the same address; nulls, strings, dictionaries and
-//! timestamps survive; what is not a table is a clear error.
+//! timestamps survive; Python keeps Rust buffers alive; what is not a table is a clear error.
 //!
 //! Run with `cargo test --features arrow --test arrow`. Each test needs pyarrow (and pandas or
 //! polars): when one is not importable it prints why it did not run and passes.
@@ -305,6 +305,43 @@ fn none_crosses_as_none() {
     assert_eq!(maybe_rest(None).unwrap(), None);
     let batch = rain();
     assert_eq!(maybe_rest(Some(&batch)).unwrap(), Some(batch.slice(1, 5)));
+}
+
+#[py_exec(
+    setup = "import pyarrow.compute as pc\nkept = []",
+    code = r#"
+if t is not None:
+    kept.append(t)
+result = sum(pc.sum(b.column("mm")).as_py() for b in kept)
+"#
+)]
+fn keep(t: Option<RecordBatch>) -> python4r::Result<f64>;
+
+#[test]
+fn python_keeps_the_rust_buffers_alive_after_rust_drops_them() {
+    if !have(&["pyarrow"]) {
+        return;
+    }
+    assert_eq!(keep(Some(rain())).unwrap(), 11.5);
+    // The batch was moved in and dropped; new allocations must not reuse its buffers.
+    let noise: Vec<Vec<f64>> = (0..64).map(|i| vec![f64::from(i); 1024]).collect();
+    assert_eq!(keep(None).unwrap(), 11.5);
+    drop(noise);
+}
+
+#[py_exec(code = "rows = t.num_rows\nnames = t.column_names", output = ["rows", "names"])]
+fn shape(t: &Table) -> python4r::Result<(usize, Vec<String>)>;
+
+#[test]
+fn a_table_without_batches_reaches_python_with_its_schema() {
+    if !have(&["pyarrow"]) {
+        return;
+    }
+    let empty = Table::try_new(rain().schema(), vec![]).unwrap();
+    assert_eq!(
+        shape(&empty).unwrap(),
+        (0, vec!["city".into(), "mm".into(), "day".into()])
+    );
 }
 
 #[py_exec(code = "result = [1, 2, 3]")]
