@@ -36,6 +36,8 @@ echo "== criterion: distributed (issue 14; needs dask, Python 3.10+)"
 cargo bench --locked --bench distributed -- "${CRITERION[@]}" | tee "$OUT/distributed.txt"
 echo "== criterion: closures (issue 13; Python calling Rust functions)"
 cargo bench --locked --bench closures -- "${CRITERION[@]}" | tee "$OUT/closures.txt"
+echo "== tables through Arrow (issue 14; feature arrow, needs pyarrow and pandas), one process per case"
+cargo bench --locked --features arrow --bench arrow | tee "$OUT/arrow.txt"
 
 echo "== compile time (6)"
 # Two generated crates, 100 functions each: #[py_exec] bodies and plain Rust bodies. Each is

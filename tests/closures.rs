@@ -12,7 +12,9 @@ use python4r::{Error, Tensor, py_exec};
 fn have_scipy() -> bool {
     let found = python4r::exec("import scipy").is_ok();
     if !found {
-        skip("scipy is not installed (python3 -m pip install -r requirements.txt)");
+        skip(
+            "scipy is not importable by the embedded Python (the workspace declares it in [package.metadata.python4r])",
+        );
     }
     found
 }

@@ -15,6 +15,9 @@ use std::marker::PhantomData;
 
 use pyo3::prelude::*;
 
+#[cfg(feature = "arrow")]
+use arrow_array::{ArrayRef, RecordBatch};
+
 use crate::convert::{FromPython, ToPython, ToPythonMut};
 use crate::error::Result;
 #[cfg(feature = "numpy")]
@@ -304,6 +307,73 @@ impl NativeOutput<Tensor> for Conv<Tensor> {
     fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<Tensor> {
         Tensor::from_numpy(obj)
     }
+}
+
+/// The Arrow types of other crates (feature `arrow`), one row each: a parameter (by value or
+/// `&`) becomes the pyarrow object over the same memory, a return is read from anything
+/// exporting an Arrow array or stream; in an `Option` (of the type, or of a reference to it as a
+/// parameter), `None` crosses as `None`.
+#[cfg(feature = "arrow")]
+macro_rules! arrow_crossings {
+    ($($ty:ty => $to_python:path, $from_python:path;)*) => {$(
+        impl NativeInput<$ty> for Conv<$ty> {
+            #[inline]
+            fn to_python<'py>(&self, value: &$ty, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+                $to_python(value, py)
+            }
+        }
+
+        impl NativeOutput<$ty> for Conv<$ty> {
+            #[inline]
+            fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<$ty> {
+                $from_python(obj)
+            }
+        }
+
+        impl NativeInput<Option<$ty>> for Conv<Option<$ty>> {
+            #[inline]
+            fn to_python<'py>(
+                &self,
+                value: &Option<$ty>,
+                py: Python<'py>,
+            ) -> Result<Bound<'py, PyAny>> {
+                match value {
+                    Some(value) => $to_python(value, py),
+                    None => Ok(py.None().into_bound(py)),
+                }
+            }
+        }
+
+        impl<'a> NativeInput<Option<&'a $ty>> for Conv<Option<&'a $ty>> {
+            #[inline]
+            fn to_python<'py>(
+                &self,
+                value: &Option<&'a $ty>,
+                py: Python<'py>,
+            ) -> Result<Bound<'py, PyAny>> {
+                match value {
+                    Some(value) => $to_python(value, py),
+                    None => Ok(py.None().into_bound(py)),
+                }
+            }
+        }
+
+        impl NativeOutput<Option<$ty>> for Conv<Option<$ty>> {
+            #[inline]
+            fn extract(&self, obj: &Bound<'_, PyAny>) -> Result<Option<$ty>> {
+                if obj.is_none() {
+                    return Ok(None);
+                }
+                $from_python(obj).map(Some)
+            }
+        }
+    )*};
+}
+
+#[cfg(feature = "arrow")]
+arrow_crossings! {
+    RecordBatch => crate::arrow::batch_to_python, crate::arrow::batch_from_python;
+    ArrayRef => crate::arrow::array_to_python, crate::arrow::array_from_python;
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ pub enum Error {
         reason: String,
     },
 
+    /// arrow-rs refused an operation, or an Arrow value could not reach Python (feature
+    /// `arrow`): the message says which and why.
+    #[cfg(feature = "arrow")]
+    #[error("Arrow: {0}")]
+    Arrow(String),
+
     /// An output variable was read that the code never defined.
     #[error(
         "Python variable `{name}` is not defined after running the code: assign it in the code, \
@@ -338,6 +344,8 @@ impl Error {
             Error::Init(message) => f.debug_tuple("Init").field(message).finish(),
             Error::AlreadyInitialized => f.write_str("AlreadyInitialized"),
             Error::Config(message) => f.debug_tuple("Config").field(message).finish(),
+            #[cfg(feature = "arrow")]
+            Error::Arrow(message) => f.debug_tuple("Arrow").field(message).finish(),
             Error::NumpyUnavailable {
                 interpreter,
                 reason,

@@ -69,6 +69,12 @@
 //!
 //! # Optional features
 //!
+//! - `arrow`: arrow-rs's `RecordBatch` and `ArrayRef`, and `arrow::Table` (a schema with its
+//!   batches), cross as parameters and returns: into Python as pyarrow objects without copying,
+//!   back from anything exporting the Arrow PyCapsule interface (pyarrow, polars, pandas); see
+//!   the `arrow` module. Built on `pyo3-arrow` 0.20: it fixes arrow-rs at 59 and switches on
+//!   pyo3's `chrono` and `chrono-tz` features for the whole build. Re-exports `arrow_array`,
+//!   `arrow_schema` and `pyo3_arrow`.
 //! - `chrono`: `chrono` dates, times and durations cross as parameters, returns and
 //!   [`Value`]s; numpy's `datetime64` scalars are read exactly; date tensors convert to chrono
 //!   values (`Tensor::to_datetimes`). Re-exports `chrono`.
@@ -115,6 +121,8 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod build_info;
 mod bundle;
 pub mod config;
@@ -160,6 +168,10 @@ pub use rust_function::dynamic::{IntoPyFunction, add_module, set_function};
 pub use shutdown::shutdown;
 pub use tensor::{DLPackTensor, DType, Element, Tensor, TensorViewMut};
 
+#[cfg(feature = "arrow")]
+pub use arrow_array;
+#[cfg(feature = "arrow")]
+pub use arrow_schema;
 #[cfg(feature = "chrono")]
 pub use chrono;
 pub use half;
@@ -168,3 +180,5 @@ pub use num_complex;
 #[cfg(feature = "numpy")]
 pub use numpy;
 pub use pyo3;
+#[cfg(feature = "arrow")]
+pub use pyo3_arrow;
