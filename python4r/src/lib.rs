@@ -17,7 +17,15 @@
 //! Add `python4r` to `[dependencies]`, and `python4r-build` to `[build-dependencies]` with a
 //! `build.rs` that calls `python4r_build::configure()`: it makes your binaries load the
 //! libpython of the Python python4r was built for (`PYO3_PYTHON`, else `python3` on `PATH`),
-//! whose `pip install`ed packages the embedded interpreter then imports.
+//! and embed the Python packages your `Cargo.toml` declares:
+//!
+//! ```toml
+//! [package.metadata.python4r]
+//! dependencies = ["numpy>=1.26", "scipy"]   # PEP 508; installed into a managed environment
+//! ```
+//!
+//! `cargo python4r bundle` (the `cargo-python4r` crate) then makes a folder that runs without
+//! an installed Python: see [the guide](guide#python-environments-and-bundles).
 //!
 //! # `#[py_exec]`
 //!
