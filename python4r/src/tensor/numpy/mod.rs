@@ -265,32 +265,58 @@ impl Tensor {
     /// kept the array or a view of it, the tensor moves to a copy so that Python's later writes
     /// cannot reach it; a cast copy's values are written back.
     pub(crate) fn after_numpy_call(&mut self, obj: &Bound<'_, PyAny>) -> Result<()> {
-        let shares = exported_storage(obj).is_some_and(|s| Arc::ptr_eq(&s, self.storage()));
-        if !shares {
-            // A cast copy (bfloat16 as float32): write Python's result back.
-            let result = Tensor::from_numpy(obj)?;
-            if result.shape() != self.shape() {
-                return Err(Error::ShapeMismatch(format!(
-                    "Python changed the shape of a `&mut` tensor from {:?} to {:?}",
-                    self.shape(),
-                    result.shape()
-                )));
+        match after_lending(obj, self.storage(), self.shape(), "tensor")? {
+            AfterLending::CastCopy(result) => self.assign(&result),
+            AfterLending::Kept => {
+                *self = self.to_contiguous_copy();
+                Ok(())
             }
-            return self.assign(&result);
+            AfterLending::Released => {
+                self.storage().set_python_may_write(false);
+                Ok(())
+            }
         }
-        // `obj` is held once by the caller; any other reference is Python keeping the array
-        // (a variable, a list, a view's base). Any other holder of the storage is a view that
-        // kept it, or a tensor made from one.
-        // SAFETY: `obj` is a live object (the GIL is held through its `Bound`).
-        let refs = unsafe { pyo3::ffi::Py_REFCNT(obj.as_ptr()) };
-        let kept = refs > 1 || Arc::strong_count(self.storage()) > 2;
-        if kept {
-            *self = self.to_contiguous_copy();
-        } else {
-            self.storage().set_python_may_write(false);
-        }
-        Ok(())
     }
+}
+
+/// What became of an array lent writable for a `&mut` crossing, once the call is over.
+enum AfterLending {
+    /// It was a cast copy (bfloat16 as float32): Python's values, to write back.
+    CastCopy(Tensor),
+    /// Python kept it, or a view of it: the Rust side must move to a copy.
+    Kept,
+    /// Nothing but the caller holds it: the memory is Rust's alone again.
+    Released,
+}
+
+/// Which [`AfterLending`] the array `obj`, lent over `storage` with `shape`, is in (`what`
+/// names the Rust side in the error of a changed shape).
+fn after_lending(
+    obj: &Bound<'_, PyAny>,
+    storage: &Arc<Storage>,
+    shape: &[usize],
+    what: &str,
+) -> Result<AfterLending> {
+    if !exported_storage(obj).is_some_and(|s| Arc::ptr_eq(&s, storage)) {
+        let result = Tensor::from_numpy(obj)?;
+        if result.shape() != shape {
+            return Err(Error::ShapeMismatch(format!(
+                "Python changed the shape of a `&mut` {what} from {shape:?} to {:?}",
+                result.shape()
+            )));
+        }
+        return Ok(AfterLending::CastCopy(result));
+    }
+    // `obj` is held once by the caller; any other reference is Python keeping the array (a
+    // variable, a list, a view's base). The storage is held by its tensor and by the array's
+    // base; any other holder is a view that kept it, or a tensor made from one.
+    // SAFETY: `obj` is a live object (the GIL is held through its `Bound`).
+    let refs = unsafe { pyo3::ffi::Py_REFCNT(obj.as_ptr()) };
+    Ok(if refs > 1 || Arc::strong_count(storage) > 2 {
+        AfterLending::Kept
+    } else {
+        AfterLending::Released
+    })
 }
 
 impl TensorViewMut<'_> {
@@ -318,29 +344,17 @@ impl TensorViewMut<'_> {
     /// the same layout (so this view stays valid), and Python's later writes reach only the old
     /// memory; a cast copy's values are written back.
     pub(crate) fn after_numpy_call(&mut self, obj: &Bound<'_, PyAny>) -> Result<()> {
-        let shares =
-            exported_storage(obj).is_some_and(|s| Arc::ptr_eq(&s, self.parent().storage()));
-        if !shares {
-            let result = Tensor::from_numpy(obj)?;
-            if result.shape() != self.shape() {
-                return Err(Error::ShapeMismatch(format!(
-                    "Python changed the shape of a `&mut` tensor view from {:?} to {:?}",
-                    self.shape(),
-                    result.shape()
-                )));
+        let shape: Dims<usize> = self.shape().iter().copied().collect();
+        match after_lending(obj, self.parent().storage(), &shape, "tensor view")? {
+            AfterLending::CastCopy(result) => self.assign(&result),
+            AfterLending::Kept => {
+                self.parent().detach_keeping_layout();
+                Ok(())
             }
-            return self.assign(&result);
+            AfterLending::Released => {
+                self.parent().storage().set_python_may_write(false);
+                Ok(())
+            }
         }
-        // As `Tensor::after_numpy_call`: `obj` is held once by the caller, the storage by the
-        // parent and the array's base.
-        // SAFETY: `obj` is a live object (the GIL is held through its `Bound`).
-        let refs = unsafe { pyo3::ffi::Py_REFCNT(obj.as_ptr()) };
-        let parent = self.parent();
-        if refs > 1 || Arc::strong_count(parent.storage()) > 2 {
-            parent.detach_keeping_layout();
-        } else {
-            parent.storage().set_python_may_write(false);
-        }
-        Ok(())
     }
 }
