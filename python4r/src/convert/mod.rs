@@ -115,7 +115,7 @@ where
 
 /// A Rust value that Python may change in place: how `&mut T` arguments cross.
 ///
-/// [`Tensor`](crate::Tensor)s are lent writable, over the same memory. A `Vec<T>` or a
+/// [`Tensor`]s are lent writable, over the same memory. A `Vec<T>` or a
 /// [`Value`] crosses as a `list` (or `dict`) whose contents are read back into the Rust value
 /// after the call.
 pub trait ToPythonMut {
