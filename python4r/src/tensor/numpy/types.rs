@@ -2,7 +2,7 @@
 //! built-in descriptor of each dtype numpy has itself (one object per process, so a descriptor
 //! is recognised by its address).
 
-use pyo3::sync::PyOnceLock;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use numpy::npyffi::{self, NpyTypes};
@@ -36,13 +36,10 @@ struct Known {
     descrs: Vec<(usize, DType)>,
 }
 
-// A `PyOnceLock`, not std's `OnceLock`: the initialiser calls numpy's API, which may release the
-// GIL (rust-numpy's own lazy cells do); a thread waiting on a std `OnceLock` while holding the
-// GIL then deadlocks with it (seen on Python 3.13).
-static KNOWN: PyOnceLock<Known> = PyOnceLock::new();
+static KNOWN: OnceLock<Known> = OnceLock::new();
 
 fn known(py: Python<'_>) -> &'static Known {
-    KNOWN.get_or_init(py, || {
+    KNOWN.get_or_init(|| {
         // SAFETY: numpy's C API is loaded (`ready` ran before any caller); the type object is
         // static in numpy's module, which is never unloaded.
         let ndarray = unsafe { npyffi::get_type_object(py, NpyTypes::PyArray_Type) } as usize;
