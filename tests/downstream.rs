@@ -68,6 +68,8 @@ dependencies = ["numpy>=1.26"]
             .env("CARGO_TARGET_DIR", &target)
             .env("PYTHON4R_CACHE_DIR", &cache)
             .env_remove("PYTHON4R_WORKSPACE_TESTS")
+            // The dependent crate's lock is its own, written on its first build.
+            .env_remove("PYTHON4R_LOCKED")
             .env_remove("LD_LIBRARY_PATH")
             .output()
             .unwrap();

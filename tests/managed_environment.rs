@@ -197,3 +197,34 @@ unsafe extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, signal: i32) -> i32;
 }
+
+#[test]
+#[ignore = "real installs with uv and a second crate; run by .ci/run"]
+fn uv_installs_when_asked() {
+    let uv = std::env::var("PYTHON4R_UV").unwrap_or_else(|_| "uv".to_owned());
+    if std::process::Command::new(&uv)
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: uv is not installed (`pip install uv`, or set PYTHON4R_UV)");
+        return;
+    }
+    let fixture = Fixture::new("uv");
+    let out = fixture.build(&[("PYTHON4R_INSTALLER", "uv"), ("PYTHON4R_UV", &uv)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fixture.installs(), 1);
+    assert_runs_with_its_environment(&fixture);
+    // The environment has pip (seeded), for python4r::process.
+    let envs = std::fs::read_dir(fixture.cache.join("envs")).unwrap();
+    let env = envs.flatten().next().unwrap().path();
+    let pip = std::process::Command::new(env.join("bin/python"))
+        .args(["-m", "pip", "--version"])
+        .output()
+        .unwrap();
+    assert!(pip.status.success(), "pip is seeded");
+}

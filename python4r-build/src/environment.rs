@@ -272,12 +272,28 @@ impl Store {
             else {
                 continue;
             };
-            let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
-            if !alive || !cfg!(target_os = "linux") && pid != std::process::id() {
+            if pid != std::process::id() && !running(pid) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }
+}
+
+/// Whether process `pid` is running (Linux: its `/proc` entry exists and it is not a zombie, as
+/// a killed build whose parent does not reap it stays). Elsewhere, assumed not: a leftover
+/// folder of a concurrent build is then removed, and that build fails and can be run again.
+fn running(pid: u32) -> bool {
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (comm) state ...`; comm may hold spaces and parentheses, the state follows the last `)`.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X') | None)
 }
 
 /// Console scripts (`bin/pip`, `bin/f2py`) name their Python by absolute path: point them at the
