@@ -10,11 +10,14 @@
 //! `cargo test --benches` the cases run on 1,000 rows, and are skipped, saying why, when
 //! pyarrow or pandas is missing.
 
+mod common;
+
 use std::hint::black_box;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use common::memory_kib;
 use python4r::arrow_array::cast::AsArray;
 use python4r::arrow_array::types::{Float64Type, Int64Type};
 use python4r::arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
@@ -72,19 +75,6 @@ fn batch(rows: usize) -> RecordBatch {
         (0..rows as i64).map(|i| i % 7),
     ));
     RecordBatch::try_from_iter([("x", x), ("y", y), ("n", n), ("m", m)]).unwrap()
-}
-
-/// Peak and current resident size of this process, in KiB.
-fn memory_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
 }
 
 const CALLS: usize = 21;

@@ -11,20 +11,8 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
+use common::memory_kib;
 use python4r::Tensor;
-
-/// Peak and current resident size of this process, in KiB.
-fn memory_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
 
 const CALLS: u32 = 5000;
 const BATCHES: usize = 7;

@@ -206,3 +206,16 @@ pub fn timed(iters: u64, mut f: impl FnMut()) -> Duration {
     }
     start.elapsed()
 }
+
+/// Peak and current resident size of this process, in KiB.
+pub fn memory_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
