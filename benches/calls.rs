@@ -330,9 +330,11 @@ fn with_call_cases(f: impl FnOnce(&[Case<'_>])) {
 }
 
 fn main() {
-    if let Ok(spec) = std::env::var("PYTHON4R_BENCH_CALLS") {
-        counted_calls(&spec);
-        return;
+    match std::env::var("PYTHON4R_BENCH_CALLS").as_deref() {
+        // Only the alternating per-call rounds (a quick check of issue 15's wall-time ratios).
+        Ok("paired") => return paired_calls(),
+        Ok(spec) => return counted_calls(spec),
+        Err(_) => {}
     }
     benches();
     if common::bench_mode() {

@@ -96,3 +96,19 @@ fn clones_and_views_keep_their_own() {
     assert_eq!(describe(&v), (false, 5.0, vec![2]));
     assert_eq!(describe(&t), (false, 10.0, vec![4]));
 }
+
+#[test]
+fn threads_lending_one_tensor_see_its_values() {
+    let t = small();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..500 {
+                    assert_eq!(describe(&t), (false, 10.0, vec![4]));
+                }
+            });
+        }
+    });
+    let id = array_id(&t);
+    assert_eq!(array_id(&t), id, "still lent again afterwards");
+}

@@ -15,7 +15,6 @@
 
 use std::ffi::{CStr, c_void};
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
@@ -581,13 +580,7 @@ impl Tensor {
             let ptr = NonNull::new(data).unwrap_or(NonNull::dangling());
             let owner: super::storage::ForeignOwner = Box::new(owner);
             let storage = Storage::foreign(ptr, owner, read_only, !read_only);
-            Ok(Tensor::from_parts(
-                Arc::new(storage),
-                dtype,
-                shape,
-                strides,
-                0,
-            ))
+            Ok(Tensor::from_parts(storage, dtype, shape, strides, 0))
         }
     }
 }

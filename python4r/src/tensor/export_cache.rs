@@ -15,26 +15,59 @@
 //! [`LIMIT`] bytes keep one, so that memory held that way is small.
 
 #[cfg(feature = "numpy")]
-use std::sync::Mutex;
+use std::cell::UnsafeCell;
+#[cfg(feature = "numpy")]
+use std::sync::atomic::{AtomicU8, Ordering};
 
 #[cfg(feature = "numpy")]
 use pyo3::prelude::*;
+
+#[cfg(feature = "numpy")]
+use crate::error::Result;
 
 /// The largest tensor (in bytes of its elements) that keeps its last export.
 #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
 pub(crate) const LIMIT: usize = 1 << 20;
 
+/// The tensor never crossed: nothing is kept at its first crossing, so a tensor that crosses
+/// once (a fresh one per call) pays nothing for the cache.
+#[cfg(feature = "numpy")]
+const NEVER: u8 = 0;
+/// The tensor crossed before; the slot may hold its last export.
+#[cfg(feature = "numpy")]
+const CROSSED: u8 = 1;
+/// A thread is reading or replacing the slot (between its `swap` and its `store`).
+#[cfg(feature = "numpy")]
+const BUSY: u8 = 2;
+
 /// The slot of one tensor's kept export (empty for a clone or a view: it belongs to one
 /// tensor's geometry).
+///
+/// One atomic state guards the slot: a crossing takes it (the state becomes [`BUSY`]) and gives
+/// it back with a `store`. A crossing that finds it busy (a nested or concurrent crossing of the
+/// same tensor) makes a fresh array and keeps nothing.
+///
+/// Where Python has a GIL, taking it is a plain load and store (see [`ExportCache::take`]); a
+/// lock and a separate "crossed before" flag took three atomic read-modify-writes per crossing.
 #[derive(Default)]
 pub(crate) struct ExportCache {
     #[cfg(feature = "numpy")]
-    slot: Mutex<Option<Py<PyAny>>>,
-    /// Set at the first crossing: an array is kept from the second on, so a tensor that
-    /// crosses once (a fresh one per call) pays nothing for the cache.
+    state: AtomicU8,
     #[cfg(feature = "numpy")]
-    lent: std::sync::atomic::AtomicBool,
+    slot: UnsafeCell<Option<Py<PyAny>>>,
 }
+
+// SAFETY: `slot` is only touched by the thread that took `state` from a value other than `BUSY`
+// (until it stores another value), or through `&mut self`: see `take` for why no two threads can
+// take it at once. `Py<PyAny>` is `Send + Sync`.
+#[cfg(feature = "numpy")]
+unsafe impl Sync for ExportCache {}
+
+// A panic cannot leave the cache inconsistent: the slot is an `Option` replaced whole, and a
+// crossing that unwinds between taking and giving back the slot leaves it busy, so later
+// crossings make their own arrays (the kept one is released with the tensor).
+#[cfg(feature = "numpy")]
+impl std::panic::RefUnwindSafe for ExportCache {}
 
 impl Clone for ExportCache {
     fn clone(&self) -> Self {
@@ -44,37 +77,75 @@ impl Clone for ExportCache {
 
 #[cfg(feature = "numpy")]
 impl ExportCache {
-    /// What `lend` makes of the kept export, if there is one (the slot is locked meanwhile:
-    /// `lend` must not run Python code).
-    pub(crate) fn lend_again<R>(&self, lend: impl FnOnce(&Py<PyAny>) -> Option<R>) -> Option<R> {
-        let slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().and_then(lend)
-    }
-
-    /// Whether the tensor crossed before (and records that it has now).
-    pub(crate) fn lent_before(&self) -> bool {
-        self.lent.swap(true, std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Keeps `kept` (replacing, and so dropping, any other).
-    pub(crate) fn keep(&self, kept: Py<PyAny>) {
-        let old = self
-            .slot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(kept);
+    /// The array to lend for this crossing: the kept one if `reusable` accepts it, else one
+    /// that `make` creates (kept for next time from the second crossing on).
+    ///
+    /// Neither closure may run Python code that could reach this tensor again (they read an
+    /// array's fields and make an array); if one did, that inner crossing would find the slot
+    /// busy and make an array of its own.
+    pub(crate) fn lend<'py>(
+        &self,
+        py: Python<'py>,
+        reusable: impl FnOnce(&Bound<'py, PyAny>) -> bool,
+        make: impl FnOnce() -> Result<Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyAny>> {
+        match self.take(py) {
+            BUSY => return make(),
+            NEVER => {
+                let made = make();
+                self.state.store(CROSSED, Ordering::Release);
+                return made;
+            }
+            _ => {}
+        }
+        // SAFETY: this thread swapped `state` from CROSSED to BUSY: it alone has the slot
+        // until it stores CROSSED below.
+        let slot = unsafe { &mut *self.slot.get() };
+        let mut old = None;
+        if let Some(kept) = slot.take().map(|kept| kept.into_bound(py)) {
+            if reusable(&kept) {
+                let lent = kept.clone();
+                *slot = Some(kept.unbind());
+                self.state.store(CROSSED, Ordering::Release);
+                return Ok(lent);
+            }
+            old = Some(kept);
+        }
+        let made = make();
+        if let Ok(array) = &made {
+            *slot = Some(array.clone().unbind());
+        }
+        self.state.store(CROSSED, Ordering::Release);
+        // The old array goes after the slot is given back: releasing it may run its keeper's
+        // clean-up.
         drop(old);
+        made
+    }
+
+    /// Marks the slot busy and returns the state it had.
+    #[inline]
+    fn take(&self, _py: Python<'_>) -> u8 {
+        // With a GIL, the caller holds it (`_py`) and does not let it go between this load and
+        // this store (nothing runs between them), so no other thread can take the slot
+        // meanwhile: the GIL's release and acquisition order one thread's crossing before the
+        // next, as a swap would, without its locked instruction.
+        #[cfg(not(Py_GIL_DISABLED))]
+        {
+            let before = self.state.load(Ordering::Acquire);
+            self.state.store(BUSY, Ordering::Relaxed);
+            before
+        }
+        #[cfg(Py_GIL_DISABLED)]
+        {
+            self.state.swap(BUSY, Ordering::Acquire)
+        }
     }
 
     /// Drops the kept export so that it no longer shares the storage: at once when this thread
     /// holds the GIL; otherwise the release is deferred by pyo3 and the caller must treat the
     /// storage as shared.
     pub(crate) fn clear(&mut self) {
-        let kept = self
-            .slot
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let kept = self.slot.get_mut().take();
         drop(kept);
     }
 }

@@ -20,7 +20,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use super::storage::Storage;
+use super::storage::{Shared, Storage};
 
 thread_local! {
     /// The open frames of this thread, innermost last, each with the storages made in it.
@@ -57,12 +57,12 @@ impl Drop for HeldFrame {
 /// `storage` (memory a numpy array owns) behind its `Arc`; inside an open frame, remembered by
 /// it when Python may write the memory, so that [`reads_in_place`] holds for it.
 #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
-pub(crate) fn shared(storage: Storage) -> Arc<Storage> {
-    let storage = Arc::new(storage);
+pub(crate) fn shared(storage: Storage) -> Shared {
+    let storage = Shared::new(storage);
     if storage.python_may_write() {
         FRAMES.with(|frames| {
             if let Some(frame) = frames.borrow_mut().last_mut() {
-                frame.push(Arc::clone(&storage));
+                frame.push(Arc::clone(&*storage));
                 PINNED.with(|p| p.set(true));
             }
         });

@@ -143,7 +143,7 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Clone)]
 pub struct Tensor {
-    storage: Arc<Storage>,
+    storage: storage::Shared,
     dtype: DType,
     shape: Dims<usize>,
     /// Byte strides.
@@ -179,7 +179,7 @@ impl Tensor {
             )));
         }
         Ok(Tensor::contiguous(
-            Arc::new(Storage::from_vec(data)),
+            storage::Shared::new(Storage::from_vec(data)),
             T::DTYPE,
             shape,
         ))
@@ -204,7 +204,11 @@ impl Tensor {
     /// assert_eq!(t.len(), 1);
     /// ```
     pub fn scalar<T: Element>(value: T) -> Tensor {
-        Tensor::contiguous(Arc::new(Storage::from_vec(vec![value])), T::DTYPE, &[])
+        Tensor::contiguous(
+            storage::Shared::new(Storage::from_vec(vec![value])),
+            T::DTYPE,
+            &[],
+        )
     }
 
     /// A tensor of zeros (`false` for `Bool`).
@@ -237,11 +241,11 @@ impl Tensor {
         Ok(with_element_type!(dtype, T => {
             let mut data = elements::try_vec::<T>(n, shape)?;
             data.resize(n, T::from_scalar(v));
-            Tensor::contiguous(Arc::new(Storage::from_vec(data)), dtype, shape)
+            Tensor::contiguous(storage::Shared::new(Storage::from_vec(data)), dtype, shape)
         }))
     }
 
-    fn contiguous(storage: Arc<Storage>, dtype: DType, shape: &[usize]) -> Tensor {
+    fn contiguous(storage: storage::Shared, dtype: DType, shape: &[usize]) -> Tensor {
         Tensor {
             storage,
             dtype,
@@ -259,7 +263,7 @@ impl Tensor {
     /// Every element of the view (byte offsets `offset + Σ i_k·strides[k]`, `dtype.size()` bytes
     /// each) must lie in memory that `storage` keeps alive and readable.
     pub(crate) unsafe fn from_parts(
-        storage: Arc<Storage>,
+        storage: impl Into<storage::Shared>,
         dtype: DType,
         shape: Dims<usize>,
         strides: Dims<isize>,
@@ -267,7 +271,7 @@ impl Tensor {
     ) -> Tensor {
         debug_assert_eq!(shape.len(), strides.len());
         Tensor {
-            storage,
+            storage: storage.into(),
             dtype,
             shape,
             strides,

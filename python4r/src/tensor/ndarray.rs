@@ -1,8 +1,6 @@
 //! Conversions between [`Tensor`] and `ndarray` arrays (the `ndarray` that rust-numpy uses,
 //! re-exported as `python4r::ndarray`).
 
-use std::sync::Arc;
-
 use ndarray::{Array, ArrayD, ArrayView, ArrayViewD, Axis, Dimension, IxDyn, ShapeBuilder};
 
 use super::elements::dtype_check;
@@ -30,15 +28,7 @@ impl<T: Element, D: Dimension> From<Array<T, D>> for Tensor {
         let offset = offset.unwrap_or(0) as isize * size;
         // SAFETY: an owned ndarray array's elements all lie inside its `Vec`, at `offset` plus
         // the (byte-scaled) strides; the storage now owns that `Vec`.
-        unsafe {
-            Tensor::from_parts(
-                Arc::new(Storage::from_vec(data)),
-                T::DTYPE,
-                shape,
-                strides,
-                offset,
-            )
-        }
+        unsafe { Tensor::from_parts(Storage::from_vec(data), T::DTYPE, shape, strides, offset) }
     }
 }
 

@@ -2,9 +2,12 @@
 //! array, a DLPack producer) that the storage keeps alive.
 
 use std::any::Any;
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::dtype::Element;
 
@@ -89,7 +92,25 @@ impl From<pyo3::Py<pyo3::PyAny>> for Foreign {
     }
 }
 
+/// The `free` of a vacant storage: there is nothing to free.
+unsafe fn free_nothing(_: NonNull<u8>, _: usize, _: usize) {}
+
 impl Storage {
+    /// A storage that owns nothing (no elements): what a spare allocation holds.
+    fn vacant() -> Storage {
+        Storage {
+            ptr: NonNull::dangling(),
+            bytes: Some(0),
+            owner: Owner::Rust {
+                len: 0,
+                cap: 0,
+                free: free_nothing,
+            },
+            python_may_write: AtomicBool::new(false),
+            read_only: true,
+        }
+    }
+
     /// Takes ownership of `data` without copying.
     pub(crate) fn from_vec<T: Element>(data: Vec<T>) -> Storage {
         let mut data = std::mem::ManuallyDrop::new(data);
@@ -194,5 +215,162 @@ impl Drop for Storage {
             unsafe { free(self.ptr, len, cap) }
         }
         // A foreign owner releases its memory when its box drops, after this.
+    }
+}
+
+/// A tensor's own reference to its storage: an `Arc<Storage>` whose allocation the thread
+/// keeps for the next storage when the tensor was the last holder.
+///
+/// Every call that returns an array makes a storage (and its `Arc`) for the result, and the
+/// caller usually drops it before the next call. Next to numpy's work, the allocator's own memory
+/// is out of the cache: measured here, allocating and freeing a box of the `Arc`'s size after
+/// each call of the `double` function (1,024 f64) added about 25 ns per call. One spare
+/// allocation per thread saves both.
+pub(crate) struct Shared(ManuallyDrop<Arc<Storage>>);
+
+thread_local! {
+    /// An `Arc` nobody else holds, whose storage is [`Storage::vacant`], ready for reuse.
+    static SPARE: Cell<Option<Arc<Storage>>> = const { Cell::new(None) };
+}
+
+impl Shared {
+    /// `storage` behind an `Arc`: the thread's spare allocation if it has one.
+    pub(crate) fn new(storage: Storage) -> Shared {
+        let spare = SPARE.try_with(Cell::take).ok().flatten();
+        let arc = match spare {
+            Some(mut arc) => match Arc::get_mut(&mut arc) {
+                Some(slot) => {
+                    // The vacant storage being replaced owns nothing.
+                    *slot = storage;
+                    arc
+                }
+                None => Arc::new(storage),
+            },
+            None => Arc::new(storage),
+        };
+        Shared(ManuallyDrop::new(arc))
+    }
+}
+
+impl From<Storage> for Shared {
+    fn from(storage: Storage) -> Shared {
+        Shared::new(storage)
+    }
+}
+
+impl From<Arc<Storage>> for Shared {
+    fn from(arc: Arc<Storage>) -> Shared {
+        Shared(ManuallyDrop::new(arc))
+    }
+}
+
+impl Clone for Shared {
+    fn clone(&self) -> Shared {
+        Shared::from(Arc::clone(&self.0))
+    }
+}
+
+impl Deref for Shared {
+    type Target = Arc<Storage>;
+
+    fn deref(&self) -> &Arc<Storage> {
+        &self.0
+    }
+}
+
+impl DerefMut for Shared {
+    fn deref_mut(&mut self) -> &mut Arc<Storage> {
+        &mut self.0
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // SAFETY: the `Arc` is taken out once, here, and `self` is not used afterwards.
+        let mut arc = unsafe { ManuallyDrop::take(&mut self.0) };
+        let Some(storage) = Arc::get_mut(&mut arc) else {
+            return; // Others hold it: dropping `arc` only counts one holder less.
+        };
+        // Releases the memory now, as dropping the last `Arc` would (a numpy array's reference
+        // is released under the GIL, or deferred by pyo3 without it), and keeps the allocation.
+        *storage = Storage::vacant();
+        // A thread-local already destroyed (a tensor dropped by another thread-local's
+        // destructor) frees the `Arc` as usual; a spare already there is freed instead.
+        let _ = SPARE.try_with(|spare| spare.replace(Some(arc)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A foreign owner that counts its drops.
+    struct Counted(&'static AtomicUsize);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counted(drops: &'static AtomicUsize) -> Shared {
+        let owner: ForeignOwner = Box::new(Counted(drops));
+        // SAFETY: no tensor is built on this storage: nothing reads through `ptr`.
+        Shared::new(unsafe { Storage::foreign(NonNull::dangling(), owner, true, false) })
+    }
+
+    #[test]
+    fn the_last_holder_releases_the_memory_at_once_and_keeps_the_allocation() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let first = counted(&DROPS);
+        let address = Arc::as_ptr(&first);
+        drop(first);
+        assert_eq!(
+            DROPS.load(Ordering::SeqCst),
+            1,
+            "the owner went with the last holder"
+        );
+        let next = Shared::new(Storage::from_vec(vec![1u32, 2, 3]));
+        assert_eq!(
+            Arc::as_ptr(&next),
+            address,
+            "the spare allocation served again"
+        );
+        assert_eq!(next.bytes(), Some(12));
+        // SAFETY: the storage holds 3 `u32`s.
+        let values = unsafe { std::slice::from_raw_parts(next.ptr().cast::<u32>(), 3) };
+        assert_eq!(values, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_storage_others_hold_is_neither_released_nor_reused() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let first = counted(&DROPS);
+        let other = first.clone();
+        let address = Arc::as_ptr(&first);
+        drop(first);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 0, "still held");
+        let next = Shared::new(Storage::from_vec(vec![0u8]));
+        assert_ne!(Arc::as_ptr(&next), address);
+        assert_eq!(Arc::as_ptr(&other), address);
+        drop(other);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_kept_arc_outlives_the_tensor_as_usual() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let first = counted(&DROPS);
+        let keeper: Arc<Storage> = Arc::clone(&first);
+        drop(first);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 0);
+        drop(keeper);
+        assert_eq!(
+            DROPS.load(Ordering::SeqCst),
+            1,
+            "a plain Arc frees as always"
+        );
     }
 }

@@ -126,18 +126,11 @@ pub(super) fn lend<'py>(t: &Tensor, py: Python<'py>) -> Result<Bound<'py, PyAny>
     let Some(descr) = types::builtin_descr_address(py, t.dtype()).filter(|_| bytes <= LIMIT) else {
         return wrap(t, py, false);
     };
-    if !t.export.lent_before() {
-        return wrap(t, py, false);
-    }
-    if let Some(lent) = t.export.lend_again(|kept| {
-        let array = kept.bind(py);
-        lendable_again(t, array, descr).then(|| array.clone())
-    }) {
-        return Ok(lent);
-    }
-    let array = wrap(t, py, false)?;
-    t.export.keep(array.clone().unbind());
-    Ok(array)
+    t.export.lend(
+        py,
+        |kept| lendable_again(t, kept, descr),
+        || wrap(t, py, false),
+    )
 }
 
 /// Whether the kept array can be lent again for `t`: nothing but the cache holds it, and it

@@ -8,7 +8,6 @@
 mod access;
 
 use std::fmt;
-use std::sync::Arc;
 
 use super::{DType, Dims, Tensor};
 use crate::dtype::with_element_type;
@@ -206,7 +205,7 @@ impl Tensor {
                 // elements of this tensor (inside the old storage) are inside the copy.
                 *self = unsafe {
                     Tensor::from_parts(
-                        Arc::new(storage),
+                        storage,
                         self.dtype(),
                         self.shape.clone(),
                         self.strides.clone(),
