@@ -225,19 +225,45 @@ impl Drop for Storage {
 /// caller usually drops it before the next call. Next to numpy's work, the allocator's own memory
 /// is out of the cache: measured here, allocating and freeing a box of the `Arc`'s size after
 /// each call of the `double` function (1,024 f64) added about 25 ns per call. One spare
-/// allocation per thread saves both.
+/// allocation per thread saves both; a second serves a call that also makes its argument anew
+/// each time (a fresh tensor in, a result out).
 pub(crate) struct Shared(ManuallyDrop<Arc<Storage>>);
 
+/// How many spare allocations a thread keeps.
+const SPARES: usize = 2;
+
 thread_local! {
-    /// An `Arc` nobody else holds, whose storage is [`Storage::vacant`], ready for reuse.
-    static SPARE: Cell<Option<Arc<Storage>>> = const { Cell::new(None) };
+    /// `Arc`s nobody else holds, whose storage is [`Storage::vacant`], ready for reuse.
+    static SPARE: [Cell<Option<Arc<Storage>>>; SPARES] = const { [const { Cell::new(None) }; SPARES] };
+}
+
+/// One of the thread's spare allocations, if it has one.
+fn take_spare() -> Option<Arc<Storage>> {
+    SPARE
+        .try_with(|spares| spares.iter().find_map(Cell::take))
+        .ok()
+        .flatten()
+}
+
+/// Keeps `arc` (unique, vacant) as a spare; when the thread has enough, its oldest is freed.
+fn keep_spare(arc: Arc<Storage>) {
+    // A thread-local already destroyed (a tensor dropped by another thread-local's destructor)
+    // drops `arc` with the closure: freed as usual.
+    let _ = SPARE.try_with(move |spares| {
+        let mut carried = Some(arc);
+        for slot in spares {
+            carried = slot.replace(carried);
+            if carried.is_none() {
+                break;
+            }
+        }
+    });
 }
 
 impl Shared {
-    /// `storage` behind an `Arc`: the thread's spare allocation if it has one.
+    /// `storage` behind an `Arc`: one of the thread's spare allocations if it has one.
     pub(crate) fn new(storage: Storage) -> Shared {
-        let spare = SPARE.try_with(Cell::take).ok().flatten();
-        let arc = match spare {
+        let arc = match take_spare() {
             Some(mut arc) => match Arc::get_mut(&mut arc) {
                 Some(slot) => {
                     // The vacant storage being replaced owns nothing.
@@ -294,9 +320,7 @@ impl Drop for Shared {
         // Releases the memory now, as dropping the last `Arc` would (a numpy array's reference
         // is released under the GIL, or deferred by pyo3 without it), and keeps the allocation.
         *storage = Storage::vacant();
-        // A thread-local already destroyed (a tensor dropped by another thread-local's
-        // destructor) frees the `Arc` as usual; a spare already there is freed instead.
-        let _ = SPARE.try_with(|spare| spare.replace(Some(arc)));
+        keep_spare(arc);
     }
 }
 
@@ -342,6 +366,31 @@ mod tests {
         // SAFETY: the storage holds 3 `u32`s.
         let values = unsafe { std::slice::from_raw_parts(next.ptr().cast::<u32>(), 3) };
         assert_eq!(values, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_thread_keeps_two_spares_and_frees_the_rest() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let made: Vec<Shared> = (0..3).map(|_| counted(&DROPS)).collect();
+        let addresses: Vec<*const Storage> = made.iter().map(|s| Arc::as_ptr(s)).collect();
+        drop(made); // dropped in order: the first is freed when the third is kept
+        assert_eq!(DROPS.load(Ordering::SeqCst), 3);
+        let again: Vec<*const Storage> = (0..2)
+            .map(|_| Arc::as_ptr(&Shared::new(Storage::vacant())))
+            .collect();
+        assert_eq!(
+            again,
+            [addresses[2], addresses[2]],
+            "the newest spare first"
+        );
+        let (a, b) = (
+            Shared::new(Storage::vacant()),
+            Shared::new(Storage::vacant()),
+        );
+        assert_eq!(
+            [Arc::as_ptr(&a), Arc::as_ptr(&b)],
+            [addresses[2], addresses[1]]
+        );
     }
 
     #[test]
