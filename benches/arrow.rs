@@ -13,7 +13,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -135,21 +134,11 @@ fn main() {
     }
     let bench = args.iter().any(|a| a == "--bench");
     let rows = if bench { 1_000_000 } else { 1_000 };
-    let exe = std::env::current_exe().unwrap();
     for case in [
         "pyarrow_identity",
         "pandas_round_trip",
         "numpy_columns_by_hand",
     ] {
-        let out = Command::new(&exe)
-            .args(["--case", case, &rows.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        print!("{}", String::from_utf8_lossy(&out.stdout));
+        common::run_case_in_own_process(case, rows);
     }
 }

@@ -8,7 +8,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::process::Command;
 use std::time::Instant;
 
 use common::memory_kib;
@@ -79,19 +78,9 @@ fn main() {
     } else {
         &[16]
     };
-    let exe = std::env::current_exe().unwrap();
     for direction in ["rust_to_python", "python_to_rust"] {
         for &n in sizes {
-            let out = Command::new(&exe)
-                .args(["--case", direction, &n.to_string()])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            print!("{}", String::from_utf8_lossy(&out.stdout));
+            common::run_case_in_own_process(direction, n);
         }
     }
 }

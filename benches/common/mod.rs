@@ -219,3 +219,19 @@ pub fn memory_kib() -> (u64, u64) {
     };
     (field("VmHWM:"), field("VmRSS:"))
 }
+
+/// Runs one case of this bench in a fresh process (`<this binary> --case <case> <n>`), so that
+/// its peak memory is its own, and prints what it printed; panics with its stderr if it failed.
+pub fn run_case_in_own_process(case: &str, n: usize) {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(&exe)
+        .args(["--case", case, &n.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
