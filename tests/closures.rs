@@ -310,6 +310,18 @@ fn the_dynamic_api_binds_closures() {
     let ctx = python4r::Context::new();
     ctx.set_function("add", |a: i64, b: i64| a + b).unwrap();
     assert_eq!(ctx.eval::<i64>("add(2, 3)").unwrap(), 5);
+    let miscounted = ctx.eval::<i64>("add(2)").unwrap_err().to_string();
+    assert!(
+        miscounted.contains("TypeError")
+            && miscounted.contains("the Rust function `add` takes 2 arguments, but 1 were given"),
+        "{miscounted}"
+    );
+    let mistyped = ctx.eval::<i64>("add(2, 'x')").unwrap_err().to_string();
+    assert!(
+        mistyped.contains("TypeError")
+            && mistyped.contains("argument 2 of the Rust function `add`"),
+        "{mistyped}"
+    );
     ctx.set_function("check", |x: f64| -> python4r::Result<f64> {
         if x < 0.0 {
             Err(Error::Config("negative".into()))

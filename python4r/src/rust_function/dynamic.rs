@@ -54,8 +54,24 @@ fn returned<R: ToPython>(py: Python<'_>, value: &R, name: &str) -> Result<Py<PyA
         .map_err(|error| return_error(py, error, name))
 }
 
+/// The arguments of a closure of some arity, as a tuple converted from Python's.
+trait Arguments: Sized {
+    /// Checks the count and converts each argument (a `TypeError` naming the one that failed).
+    fn convert(args: &Bound<'_, pyo3::types::PyTuple>, name: &str) -> Result<Self>;
+}
+
 macro_rules! into_py_function {
-    ($count:literal $(, $arg:ident $index:literal)*) => {
+    ($count:literal $(, $arg:ident $index:tt)*) => {
+        impl<$($arg: FromPython,)*> Arguments for ($($arg,)*) {
+            fn convert(args: &Bound<'_, pyo3::types::PyTuple>, name: &str) -> Result<Self> {
+                check_arity(args, $count, name)?;
+                Ok(($(
+                    $arg::from_python(&argument(args, $index)?)
+                        .map_err(|error| argument_error(args.py(), error, name, $index))?,
+                )*))
+            }
+        }
+
         impl<F, R, $($arg,)*> IntoPyFunction<Plain<R, ($($arg,)*)>> for F
         where
             F: Fn($($arg),*) -> R + Send + Sync + 'static,
@@ -65,13 +81,9 @@ macro_rules! into_py_function {
             fn into_callable(self, name: &str) -> Box<OwnedCallable> {
                 let name = name.to_owned();
                 Box::new(move |args| {
-                    let _py = args.py();
-                    check_arity(args, $count, &name)?;
-                    let value = self($(
-                        $arg::from_python(&argument(args, $index)?)
-                            .map_err(|error| argument_error(_py, error, &name, $index))?
-                    ),*);
-                    returned(_py, &value, &name)
+                    let _converted = <($($arg,)*)>::convert(args, &name)?;
+                    let value = self($(_converted.$index),*);
+                    returned(args.py(), &value, &name)
                 })
             }
         }
@@ -84,13 +96,9 @@ macro_rules! into_py_function {
             fn into_callable(self, name: &str) -> Box<OwnedCallable> {
                 let name = name.to_owned();
                 Box::new(move |args| {
-                    let _py = args.py();
-                    check_arity(args, $count, &name)?;
-                    self($(
-                        $arg::from_python(&argument(args, $index)?)
-                            .map_err(|error| argument_error(_py, error, &name, $index))?
-                    ),*);
-                    Ok(_py.None())
+                    let _converted = <($($arg,)*)>::convert(args, &name)?;
+                    self($(_converted.$index),*);
+                    Ok(args.py().None())
                 })
             }
         }
@@ -104,13 +112,9 @@ macro_rules! into_py_function {
             fn into_callable(self, name: &str) -> Box<OwnedCallable> {
                 let name = name.to_owned();
                 Box::new(move |args| {
-                    let _py = args.py();
-                    check_arity(args, $count, &name)?;
-                    let value = self($(
-                        $arg::from_python(&argument(args, $index)?)
-                            .map_err(|error| argument_error(_py, error, &name, $index))?
-                    ),*)?;
-                    returned(_py, &value, &name)
+                    let _converted = <($($arg,)*)>::convert(args, &name)?;
+                    let value = self($(_converted.$index),*)?;
+                    returned(args.py(), &value, &name)
                 })
             }
         }
