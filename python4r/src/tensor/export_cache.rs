@@ -20,6 +20,8 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 #[cfg(feature = "numpy")]
+use numpy::npyffi::PyArrayObject;
+#[cfg(feature = "numpy")]
 use pyo3::prelude::*;
 
 #[cfg(feature = "numpy")]
@@ -54,7 +56,28 @@ pub(crate) struct ExportCache {
     #[cfg(feature = "numpy")]
     state: AtomicU8,
     #[cfg(feature = "numpy")]
-    slot: UnsafeCell<Option<Py<PyAny>>>,
+    slot: UnsafeCell<Option<Kept>>,
+}
+
+/// A kept array, with the address of the descriptor it was made with (Python can replace an
+/// array's descriptor: `a.dtype = ...`).
+#[cfg(feature = "numpy")]
+struct Kept {
+    array: Py<PyAny>,
+    descr: usize,
+}
+
+#[cfg(feature = "numpy")]
+impl Kept {
+    fn new(array: &Bound<'_, PyAny>) -> Kept {
+        // SAFETY: a kept array is an ndarray made by the caller of `lend` (GIL held): this reads
+        // its descriptor as numpy's PyArray_DESCR does.
+        let descr = unsafe { (*array.as_ptr().cast::<PyArrayObject>()).fields.descr as usize };
+        Kept {
+            array: array.clone().unbind(),
+            descr,
+        }
+    }
 }
 
 // SAFETY: `slot` is only touched by the thread that took `state` from a value other than `BUSY`
@@ -86,7 +109,7 @@ impl ExportCache {
     pub(crate) fn lend<'py>(
         &self,
         py: Python<'py>,
-        reusable: impl FnOnce(&Bound<'py, PyAny>) -> bool,
+        reusable: impl FnOnce(*mut pyo3::ffi::PyObject, usize) -> bool,
         make: impl FnOnce() -> Result<Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyAny>> {
         match self.take(py) {
@@ -102,10 +125,10 @@ impl ExportCache {
         // until it stores CROSSED below.
         let slot = unsafe { &mut *self.slot.get() };
         let mut old = None;
-        if let Some(kept) = slot.take().map(|kept| kept.into_bound(py)) {
-            if reusable(&kept) {
-                let lent = kept.clone();
-                *slot = Some(kept.unbind());
+        if let Some(kept) = slot.take() {
+            if reusable(kept.array.as_ptr(), kept.descr) {
+                let lent = kept.array.bind(py).clone();
+                *slot = Some(kept);
                 self.state.store(CROSSED, Ordering::Release);
                 return Ok(lent);
             }
@@ -113,13 +136,51 @@ impl ExportCache {
         }
         let made = make();
         if let Ok(array) = &made {
-            *slot = Some(array.clone().unbind());
+            *slot = Some(Kept::new(array));
         }
         self.state.store(CROSSED, Ordering::Release);
         // The old array goes after the slot is given back: releasing it may run its keeper's
         // clean-up.
         drop(old);
         made
+    }
+
+    /// The kept array, lent again, when `reusable` accepts it (given the array object and the address of the descriptor it was made with): the
+    /// whole of a crossing of the same tensor as last time, small enough to inline into the
+    /// caller. `None` otherwise (the first crossings, a busy slot, an array Python kept or
+    /// changed): then [`ExportCache::lend`] decides.
+    ///
+    /// `reusable` may only read the array (it must not run Python code).
+    #[inline]
+    pub(crate) fn lend_kept<'py>(
+        &self,
+        py: Python<'py>,
+        reusable: impl FnOnce(*mut pyo3::ffi::PyObject, usize) -> bool,
+    ) -> Option<Bound<'py, PyAny>> {
+        // With a GIL, the caller holds it and nothing below runs Python code or lets it go, so
+        // no other crossing can take the slot before this one is done with it: reading the
+        // state suffices. A crossing that took it (BUSY) is between its take and its store.
+        #[cfg(not(Py_GIL_DISABLED))]
+        if self.state.load(Ordering::Acquire) != CROSSED {
+            return None;
+        }
+        #[cfg(Py_GIL_DISABLED)]
+        if self
+            .state
+            .compare_exchange(CROSSED, BUSY, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
+        }
+        // SAFETY: the slot is this thread's until it lets the GIL go (or, without a GIL, until it
+        // stores CROSSED below): see above.
+        let kept = unsafe { (*self.slot.get()).as_ref() };
+        let lent = kept
+            .filter(|kept| reusable(kept.array.as_ptr(), kept.descr))
+            .map(|kept| kept.array.bind(py).clone());
+        #[cfg(Py_GIL_DISABLED)]
+        self.state.store(CROSSED, Ordering::Release);
+        lent
     }
 
     /// Marks the slot busy and returns the state it had.

@@ -282,11 +282,13 @@ impl Tensor {
     }
 
     /// The element type.
+    #[inline]
     pub fn dtype(&self) -> DType {
         self.dtype
     }
 
     /// The size of each axis.
+    #[inline]
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
@@ -300,16 +302,19 @@ impl Tensor {
     /// assert_eq!(t.transpose().strides(), &[4, 12]);
     /// # Ok::<(), python4r::Error>(())
     /// ```
+    #[inline]
     pub fn strides(&self) -> &[isize] {
         &self.strides
     }
 
     /// The number of axes (0 for a scalar).
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.shape.len()
     }
 
     /// The number of elements (1 for a 0-d tensor, 0 if an axis is empty).
+    #[inline]
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
@@ -321,6 +326,7 @@ impl Tensor {
 
     /// The address of the first element, to see whether two tensors (or a tensor and a numpy
     /// array's `ctypes.data`) share memory. Never dereference it.
+    #[inline]
     pub fn data_ptr(&self) -> *const u8 {
         self.storage.ptr().wrapping_offset(self.offset)
     }
@@ -337,10 +343,12 @@ impl Tensor {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
 
+    #[inline]
     pub(crate) fn storage(&self) -> &Arc<Storage> {
         &self.storage
     }
 
+    #[inline]
     pub(crate) fn offset(&self) -> isize {
         self.offset
     }

@@ -149,10 +149,12 @@ impl Storage {
         }
     }
 
+    #[inline]
     pub(crate) fn ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
 
+    #[inline]
     pub(crate) fn bytes(&self) -> Option<usize> {
         self.bytes
     }
@@ -185,10 +187,12 @@ impl Storage {
         Some(copy)
     }
 
+    #[inline]
     pub(crate) fn read_only(&self) -> bool {
         self.read_only
     }
 
+    #[inline]
     pub(crate) fn python_may_write(&self) -> bool {
         self.python_may_write.load(Ordering::Acquire)
     }

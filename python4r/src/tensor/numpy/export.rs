@@ -118,35 +118,44 @@ pub(super) fn wrap<'py>(t: &Tensor, py: Python<'py>, writable: bool) -> Result<B
     }
 }
 
+/// A read-only array over `t`'s memory, as a `&Tensor` crosses, when `t` kept one from its last
+/// crossing that can be lent again (see [`export_cache`](crate::tensor::export_cache)): the
+/// per-call path of the same tensor passed again, inlined into the caller; [`lend`] does the rest.
+#[inline]
+pub(super) fn lend_kept<'py>(t: &Tensor, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+    t.export
+        .lend_kept(py, |array, descr| lendable_again(t, array, descr))
+}
+
 /// A read-only array over `t`'s memory, as a `&Tensor` crosses: the one `t` kept from its last
-/// crossing when it can be lent again (see [`export_cache`](crate::tensor::export_cache)), else
-/// a new one, kept for next time when `t` is small and crossed before.
+/// crossing when it can be lent again, else a new one, kept for next time when `t` is small and
+/// crossed before.
+#[inline(never)]
 pub(super) fn lend<'py>(t: &Tensor, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
     let bytes = t.len().saturating_mul(t.dtype().size());
-    let Some(descr) = types::builtin_descr_address(py, t.dtype()).filter(|_| bytes <= LIMIT) else {
+    if bytes > LIMIT || types::builtin_descr_address(py, t.dtype()).is_none() {
         return wrap(t, py, false);
-    };
+    }
     t.export.lend(
         py,
-        |kept| lendable_again(t, kept, descr),
+        |kept, descr| lendable_again(t, kept, descr),
         || wrap(t, py, false),
     )
 }
 
-/// Whether the kept array can be lent again for `t`: nothing but the cache holds it, and it
-/// still describes `t`'s elements read-only, with numpy's built-in descriptor `descr` of the
-/// dtype, as when it was made.
-fn lendable_again(t: &Tensor, array: &Bound<'_, PyAny>, descr: usize) -> bool {
-    let raw = array.as_ptr();
+/// Whether the kept `array` can be lent again for `t`: nothing but the cache holds it, and it
+/// still describes `t`'s elements read-only, with the descriptor `descr` it was made with.
+#[inline]
+fn lendable_again(t: &Tensor, array: *mut pyo3::ffi::PyObject, descr: usize) -> bool {
     // SAFETY: `array` is a live ndarray made by `wrap` (GIL held). Its reference count and
     // fields are read as numpy's and CPython's macros read them; `nd` dims and strides follow
     // the pointers. A count of one is the cache's own reference: no Python code can reach the
     // array, so nothing can change it while it is lent again.
     unsafe {
-        if pyo3::ffi::Py_REFCNT(raw) != 1 {
+        if pyo3::ffi::Py_REFCNT(array) != 1 {
             return false;
         }
-        let fields = &(*raw.cast::<PyArrayObject>()).fields;
+        let fields = &(*array.cast::<PyArrayObject>()).fields;
         let nd = t.ndim();
         if fields.flags & NPY_ARRAY_WRITEABLE != 0
             || fields.descr as usize != descr

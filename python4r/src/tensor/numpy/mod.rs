@@ -9,7 +9,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
-use export::{exported_storage, lend, wrap};
+use export::{exported_storage, lend, lend_kept, wrap};
 use import::{conversion_hint, dtype_of, plain_array, python_can_write, unsupported};
 use numpy::npyffi::NPY_ARRAY_WRITEABLE;
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -79,8 +79,22 @@ impl Tensor {
     /// # Ok::<(), python4r::Error>(())
     /// ```
     #[track_caller]
+    #[inline]
     pub fn to_numpy<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
-        let at = Location::caller();
+        // A kept array means numpy was ready and the dtype is numpy's own.
+        match lend_kept(self, py) {
+            Some(array) => Ok(array),
+            None => self.to_new_numpy(py, Location::caller()),
+        }
+    }
+
+    /// [`Tensor::to_numpy`] when the tensor has no kept array to lend again.
+    #[inline(never)]
+    fn to_new_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        at: &'static Location<'static>,
+    ) -> Result<Bound<'py, PyAny>> {
         ready()?;
         if self.dtype() == DType::BFloat16 && !ml_dtypes_enabled(py) {
             warn_bf16_cast(at);
