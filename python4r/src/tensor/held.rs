@@ -27,6 +27,8 @@ thread_local! {
     static FRAMES: RefCell<Vec<Vec<Arc<Storage>>>> = const { RefCell::new(Vec::new()) };
     /// Whether any frame of this thread holds a storage (the fast check of [`python_runs`]).
     static PINNED: Cell<bool> = const { Cell::new(false) };
+    /// How many frames are open on this thread (the fast check of [`shared`]).
+    static OPEN: Cell<usize> = const { Cell::new(0) };
 }
 
 /// An open held frame; closing it (drop) forgets its storages.
@@ -36,6 +38,7 @@ impl HeldFrame {
     /// Opens a frame on this thread. Call only with the GIL held, for code that runs under it.
     pub(crate) fn open() -> HeldFrame {
         FRAMES.with(|frames| frames.borrow_mut().push(Vec::new()));
+        OPEN.with(|open| open.set(open.get() + 1));
         HeldFrame(())
     }
 }
@@ -45,6 +48,7 @@ impl Drop for HeldFrame {
         let pinned = FRAMES.with(|frames| {
             let mut frames = frames.borrow_mut();
             let pinned = frames.pop();
+            OPEN.with(|open| open.set(frames.len()));
             if frames.iter().all(Vec::is_empty) {
                 PINNED.with(|p| p.set(false));
             }
@@ -57,17 +61,24 @@ impl Drop for HeldFrame {
 /// `storage` (memory a numpy array owns) behind its `Arc`; inside an open frame, remembered by
 /// it when Python may write the memory, so that [`reads_in_place`] holds for it.
 #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+#[inline]
 pub(crate) fn shared(storage: Storage) -> Shared {
     let storage = Shared::new(storage);
-    if storage.python_may_write() {
-        FRAMES.with(|frames| {
-            if let Some(frame) = frames.borrow_mut().last_mut() {
-                frame.push(Arc::clone(&*storage));
-                PINNED.with(|p| p.set(true));
-            }
-        });
+    if storage.python_may_write() && OPEN.with(Cell::get) != 0 {
+        remember(&storage);
     }
     storage
+}
+
+/// Remembers `storage` in this thread's innermost open frame.
+#[cold]
+fn remember(storage: &Arc<Storage>) {
+    FRAMES.with(|frames| {
+        if let Some(frame) = frames.borrow_mut().last_mut() {
+            frame.push(Arc::clone(storage));
+            PINNED.with(|p| p.set(true));
+        }
+    });
 }
 
 /// Whether memory Python may write can be read in place now: `storage` was made in an open frame

@@ -180,63 +180,23 @@ pub(super) fn unsupported(obj: &Bound<'_, PyAny>, what: String) -> Error {
 /// The fast lane of [`Tensor::from_numpy`](crate::Tensor::from_numpy): a plain `ndarray` (not a
 /// subclass) of a dtype whose descriptor is numpy's built-in one (so native byte order), read
 /// straight from the array's fields. `None` for anything else, which takes the general path.
+///
+/// An array that owns its memory (numpy's result of a call) is the per-call case and stays
+/// inline; an array with a base goes out of line.
 #[inline]
 pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
     let py = obj.py();
     let raw = obj.as_ptr();
-    if !types::is_exact_ndarray(py, raw) {
-        return None;
+    let dtype = types::exact_ndarray_dtype(py, raw)?;
+    // SAFETY: `obj` is a live ndarray (its type is exactly numpy's) and the GIL is held: this
+    // reads its fields as numpy's PyArray_* macros do.
+    let fields = unsafe { &(*raw.cast::<npyffi::PyArrayObject>()).fields };
+    let (shape, strides) = dims_of(fields)?;
+    if !fields.base.is_null() {
+        return exported_view(py, fields, dtype, shape, strides);
     }
-    let arr = raw.cast::<npyffi::PyArrayObject>();
-    // SAFETY: `obj` is a live ndarray (its type is exactly numpy's) and the GIL is held: these
-    // read its fields as numpy's PyArray_DESCR, PyArray_DATA, PyArray_FLAGS, PyArray_DIMS and
-    // PyArray_STRIDES macros do; `nd` dims and strides follow the pointers.
-    let (descr, data, flags, shape, strides, base) = unsafe {
-        let fields = &(*arr).fields;
-        let nd = usize::try_from(fields.nd).ok()?;
-        let (shape, strides) = if nd == 0 {
-            (Dims::new(), Dims::new())
-        } else {
-            // numpy's dimensions are non-negative `npy_intp`s (`isize`): the same bits as
-            // `usize`s.
-            (
-                Dims::from_slice(std::slice::from_raw_parts(
-                    fields.dimensions.cast::<usize>(),
-                    nd,
-                )),
-                Dims::from_slice(std::slice::from_raw_parts(
-                    fields.strides.cast::<isize>(),
-                    nd,
-                )),
-            )
-        };
-        (
-            fields.descr.cast::<pyo3::ffi::PyObject>(),
-            fields.data.cast::<u8>(),
-            fields.flags,
-            shape,
-            strides,
-            fields.base,
-        )
-    };
-    let dtype = types::builtin_dtype(py, descr)?;
-    let writable = flags & NPY_ARRAY_WRITEABLE != 0;
-    if !base.is_null() {
-        // SAFETY: a non-null base is a live object the array holds a reference to.
-        let base = unsafe { Borrowed::from_ptr(py, base) };
-        // An export of python4r's itself (`result = arr`) shares its storage; any other view
-        // takes the general path, which decides who can write its memory.
-        let storage = keeper_storage(&base)?;
-        let offset = (data as isize).wrapping_sub(storage.ptr() as isize);
-        let inside = storage
-            .bytes()
-            .is_none_or(|bytes| within(bytes, offset, &shape, &strides, dtype.size()));
-        // SAFETY: the array's memory is the keeper's storage's (it is the array's base) and for
-        // Rust-owned storage every element was checked to lie inside it.
-        return inside
-            .then(|| unsafe { Tensor::from_parts(storage, dtype, shape, strides, offset) });
-    }
-    let ptr = NonNull::new(data).unwrap_or(NonNull::dangling());
+    let ptr = NonNull::new(fields.data.cast::<u8>()).unwrap_or(NonNull::dangling());
+    let writable = fields.flags & NPY_ARRAY_WRITEABLE != 0;
     let owner = obj.clone().unbind();
     // SAFETY: numpy guarantees the array's elements (data + Σ i·strides) are valid memory for as
     // long as the array lives, and the storage holds a reference to the array (see
@@ -245,4 +205,65 @@ pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
     let storage = held::shared(unsafe { Storage::foreign(ptr, owner, !writable, true) });
     // SAFETY: as above: every element is at `ptr + Σ i·strides`, offset 0.
     Some(unsafe { Tensor::from_parts(storage, dtype, shape, strides, 0) })
+}
+
+/// The shape and byte strides of an array, from its fields.
+#[inline]
+fn dims_of(fields: &npyffi::PyArrayObject_fields) -> Option<(Dims<usize>, Dims<isize>)> {
+    let nd = usize::try_from(fields.nd).ok()?;
+    if nd == 0 {
+        return Some((Dims::new(), Dims::new()));
+    }
+    let (mut shape, mut strides) = ([0usize; 4], [0isize; 4]);
+    if nd <= shape.len() {
+        // Inline dimensions, copied element by element (no call to `memcpy` for a few words).
+        for i in 0..nd {
+            // SAFETY: a live array's `dimensions` and `strides` point at `nd` values each;
+            // numpy's dimensions are non-negative `npy_intp`s (`isize`).
+            unsafe {
+                shape[i] = *fields.dimensions.add(i) as usize;
+                strides[i] = *fields.strides.add(i);
+            }
+        }
+        return Some((
+            Dims::from_buf_and_len(shape, nd),
+            Dims::from_buf_and_len(strides, nd),
+        ));
+    }
+    // SAFETY: as above; numpy's dimensions have the same bits as `usize`s.
+    unsafe {
+        Some((
+            Dims::from_slice(std::slice::from_raw_parts(
+                fields.dimensions.cast::<usize>(),
+                nd,
+            )),
+            Dims::from_slice(std::slice::from_raw_parts(
+                fields.strides.cast::<isize>(),
+                nd,
+            )),
+        ))
+    }
+}
+
+/// The fast lane for an array with a base: an export of python4r's itself (`result = arr`)
+/// shares its storage; any other view takes the general path (`None`), which decides who can
+/// write its memory.
+#[inline(never)]
+fn exported_view(
+    py: Python<'_>,
+    fields: &npyffi::PyArrayObject_fields,
+    dtype: DType,
+    shape: Dims<usize>,
+    strides: Dims<isize>,
+) -> Option<Tensor> {
+    // SAFETY: a non-null base is a live object the array holds a reference to (GIL held).
+    let base = unsafe { Borrowed::from_ptr(py, fields.base) };
+    let storage = keeper_storage(&base)?;
+    let offset = (fields.data as isize).wrapping_sub(storage.ptr() as isize);
+    let inside = storage
+        .bytes()
+        .is_none_or(|bytes| within(bytes, offset, &shape, &strides, dtype.size()));
+    // SAFETY: the array's memory is the keeper's storage's (it is the array's base) and for
+    // Rust-owned storage every element was checked to lie inside it.
+    inside.then(|| unsafe { Tensor::from_parts(storage, dtype, shape, strides, offset) })
 }

@@ -42,7 +42,16 @@ struct Known {
 /// detached.
 static KNOWN: PyOnceLock<Known> = PyOnceLock::new();
 
+#[inline]
 fn known(py: Python<'_>) -> &'static Known {
+    match KNOWN.get(py) {
+        Some(known) => known,
+        None => learn(py),
+    }
+}
+
+#[cold]
+fn learn(py: Python<'_>) -> &'static Known {
     KNOWN.get_or_init(py, || {
         // SAFETY: numpy's C API is loaded (`ready` ran before any caller); the type object is
         // static in numpy's module, which is never unloaded.
@@ -67,21 +76,24 @@ pub(super) fn ndarray_type(py: Python<'_>) -> *mut pyo3::ffi::PyTypeObject {
     known(py).ndarray as *mut pyo3::ffi::PyTypeObject
 }
 
-/// Whether `obj` is exactly a `numpy.ndarray` (not a subclass).
+/// The dtype of `obj` if it is exactly a `numpy.ndarray` (not a subclass) whose descriptor is
+/// numpy's built-in one of a dtype (one look-up for both).
 #[inline]
-pub(super) fn is_exact_ndarray(py: Python<'_>, obj: *mut pyo3::ffi::PyObject) -> bool {
-    // SAFETY: `obj` is a live object (the GIL is held by the caller); this reads its type.
-    unsafe { pyo3::ffi::Py_TYPE(obj) as usize == known(py).ndarray }
-}
-
-/// The dtype whose built-in descriptor is the object at `descr`, if it is one of them.
-#[inline]
-pub(super) fn builtin_dtype(py: Python<'_>, descr: *mut pyo3::ffi::PyObject) -> Option<DType> {
-    known(py)
-        .descrs
-        .iter()
-        .find(|(address, _)| *address == descr as usize)
-        .map(|&(_, dtype)| dtype)
+pub(super) fn exact_ndarray_dtype(py: Python<'_>, obj: *mut pyo3::ffi::PyObject) -> Option<DType> {
+    let known = known(py);
+    // SAFETY: `obj` is a live object (the GIL is held by the caller); this reads its type, and
+    // for an ndarray its descriptor, as numpy's PyArray_DESCR does.
+    unsafe {
+        if pyo3::ffi::Py_TYPE(obj) as usize != known.ndarray {
+            return None;
+        }
+        let descr = (*obj.cast::<npyffi::PyArrayObject>()).fields.descr as usize;
+        known
+            .descrs
+            .iter()
+            .find(|(address, _)| *address == descr)
+            .map(|&(_, dtype)| dtype)
+    }
 }
 
 /// The address of numpy's built-in descriptor of `dtype`, if it has one.
