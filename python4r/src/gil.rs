@@ -10,7 +10,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::{interpreter, recursion, warning};
+use crate::{interpreter, recursion, release, warning};
 
 /// Runs `f` attached to the embedded interpreter, starting the interpreter on first use.
 ///
@@ -36,7 +36,9 @@ where
     prepare_thread()?;
     Python::attach(|py| {
         free_exited_thread_states(py);
+        release::drain(py);
         recursion::check(py)?;
+        let _scope = release::Scope::enter(py);
         f(py)
     })
 }

@@ -152,6 +152,7 @@ pub mod process;
 mod pyerr;
 mod pyfn;
 mod recursion;
+mod release;
 mod rust_function;
 mod shutdown;
 pub mod tensor;

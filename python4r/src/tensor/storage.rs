@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::dtype::Element;
+use crate::release;
 
 /// Something outside Rust that owns a block of memory (a numpy array, a DLPack capsule's
 /// tensor); dropping it releases the memory.
@@ -20,6 +21,10 @@ pub(crate) type ForeignOwner = Box<dyn Any + Send + Sync>;
 pub(crate) enum Foreign {
     /// A Python object that owns the memory.
     Python(#[allow(dead_code)] pyo3::Py<pyo3::PyAny>),
+    /// A Python object that owns at most [`release::SMALL`] bytes: released through
+    /// [`release::release`] (kept by the thread when dropped without the GIL).
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+    SmallPython(ManuallyDrop<pyo3::Py<pyo3::PyAny>>),
     /// Any other owner (a DLPack capsule's tensor).
     Other(#[allow(dead_code)] ForeignOwner),
 }
@@ -89,6 +94,19 @@ impl From<ForeignOwner> for Foreign {
 impl From<pyo3::Py<pyo3::PyAny>> for Foreign {
     fn from(owner: pyo3::Py<pyo3::PyAny>) -> Foreign {
         Foreign::Python(owner)
+    }
+}
+
+impl Foreign {
+    /// A Python object that owns `bytes` bytes of memory.
+    #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn python(owner: pyo3::Py<pyo3::PyAny>, bytes: usize) -> Foreign {
+        if bytes <= release::SMALL {
+            Foreign::SmallPython(ManuallyDrop::new(owner))
+        } else {
+            Foreign::Python(owner)
+        }
     }
 }
 
@@ -213,12 +231,18 @@ impl Storage {
 
 impl Drop for Storage {
     fn drop(&mut self) {
-        if let Owner::Rust { len, cap, free } = self.owner {
+        match &mut self.owner {
             // SAFETY: the parts come from `from_vec` with the matching `free::<T>`, and drop runs
             // once.
-            unsafe { free(self.ptr, len, cap) }
+            Owner::Rust { len, cap, free } => unsafe { free(self.ptr, *len, *cap) },
+            Owner::Foreign(Foreign::SmallPython(owner)) => {
+                // SAFETY: taken once, here; the owner is not used again (the storage is being
+                // dropped).
+                release::release(unsafe { ManuallyDrop::take(owner) });
+            }
+            // Any other foreign owner releases its memory when it drops, after this.
+            Owner::Foreign(_) => {}
         }
-        // A foreign owner releases its memory when its box drops, after this.
     }
 }
 
@@ -270,8 +294,9 @@ impl Shared {
         let arc = match take_spare() {
             Some(mut arc) => match Arc::get_mut(&mut arc) {
                 Some(slot) => {
-                    // The vacant storage being replaced owns nothing.
-                    *slot = storage;
+                    // SAFETY: `slot` is a valid, unique `&mut Storage`; the vacant storage it
+                    // holds owns nothing, so overwriting it without dropping it leaks nothing.
+                    unsafe { std::ptr::write(slot, storage) };
                     arc
                 }
                 None => Arc::new(storage),

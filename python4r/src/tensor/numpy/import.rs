@@ -16,6 +16,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::tensor::held;
 use crate::tensor::layout::within;
+use crate::tensor::storage::Foreign;
 use crate::tensor::{Dims, Storage, Tensor};
 
 /// The dtype of a numpy dtype, if a tensor can hold it.
@@ -197,7 +198,8 @@ pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
     }
     let ptr = NonNull::new(fields.data.cast::<u8>()).unwrap_or(NonNull::dangling());
     let writable = fields.flags & NPY_ARRAY_WRITEABLE != 0;
-    let owner = obj.clone().unbind();
+    let bytes = shape.iter().product::<usize>().saturating_mul(dtype.size());
+    let owner = Foreign::python(obj.clone().unbind(), bytes);
     // SAFETY: numpy guarantees the array's elements (data + Σ i·strides) are valid memory for as
     // long as the array lives, and the storage holds a reference to the array (see
     // `Tensor::from_numpy`). An array that owns its memory can be made writable again by Python
