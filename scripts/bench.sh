@@ -190,24 +190,44 @@ NOTES = """
     (two per thread) for the next storage. Together with the state above: 9,473 → 9,351
     instructions for the same tensor, 12,074 → 11,933 for a fresh one, 8,596 → 8,474 with the GIL
     held.
+  - *Fewer cache lines of code per call.* Callgrind's cache simulation (`--cache-sim=yes`)
+    counted about 480 instruction-cache misses per GIL-held `double` call for python4r against
+    about 375 hand-written, though python4r ran 2 % fewer instructions: next to numpy's work,
+    python4r paid for code fetched rather than code run. Counted from callgrind's per-instruction
+    output (`--dump-instr=yes`), the distinct 64-byte lines of the bench binary's code that one
+    GIL-held call runs went from 102 to 74-80 (the hand-written call: 54, of which about 20 are
+    the timing loop both share):
+    - lending a kept array again is one small inlined path (a state load, the reference count
+      and the fields compared, one increment), and the first crossings go out of line;
+    - the descriptor a kept array was made with is kept with it, so no table look-up;
+    - the import of an exact `ndarray` looks numpy's type and descriptor up once, copies up to 4
+      dimensions without `memcpy`, and an array with a base goes out of line;
+    - `Tensor`'s accessors inline into the generated code; a result made outside a held frame
+      skips the frame list.
+
+    Wall time, three alternating runs of the binaries before and after: the same tensor went from
+    1.01-1.03× to 0.97-0.99×, the GIL-held `double` from 1.05-1.07× to 0.99-1.01×.
+  - *Arrays dropped without the GIL are released by the thread* (`release.rs`). The caller drops
+    the returned tensor after python4r let the GIL go; pyo3 then defers the array's release to a
+    process-wide pool, a mutex and a `Vec` allocated and freed again on every call (about 300
+    instructions, and the hand-written call pays them too). An array of at most 64 KiB is now
+    kept by the thread (up to four) and released at its next `with_gil`; more, larger arrays and
+    a thread's exit go to pyo3's pool as before. Same tensor: 9,195 → 8,950 instructions,
+    0.94-0.96× in wall time; fresh tensor: 11,780 → 11,476.
   - What remains, and why: a *fresh* tensor each call still makes a new keeper and a new array
     (that is the safety the hand-written baseline does without: it lends a bare pointer, a use
-    after free if Python kept the array). With the GIL already held, a call still makes the
+    after free if Python kept the array): a capsule made and freed, its context set and read, an
+    `Arc` counted up and down, the tensor's own storage and geometry built, about 800
+    instructions more than the hand-written call and about 50 more lines of code; it stays at
+    1.12-1.14×. A keeper type of python4r's own with a free list (no capsule calls into
+    libpython) would be the next step there. With the GIL already held, a call still makes the
     checks every python4r call makes and the hand-written call skips: the thread is ready and
     python4r not shut down, the states of exited threads are reclaimed, the stack has room, and
     pyo3's attach counts one more level; for `inc`, whose Python work is a few dozen
-    instructions, they show.
-  - Why the same-tensor and GIL-held cases miss in wall time while python4r runs 2 % fewer
-    instructions: callgrind's cache simulation (`--cache-sim=yes`) counts about 480 instruction
-    cache misses per GIL-held `double` call for python4r against about 375 for the hand-written
-    call. python4r's own code on the path (the generated function, `with_gil`, lending, the
-    import of the result, the tensor's drop) spans about 60 cache lines, the hand-written call's
-    a handful, so on this machine python4r pays for code fetched rather than code run. Making
-    that path compact (one out-of-line function per direction, the general import and every
-    error path out of it) is the next step. The figures also move with code placement: in
-    back-to-back runs of builds of the bench binary that differed only in python4r's code, the
-    hand-written `double` (unchanged) measured from 897 to 1,003 ns, and single ratios within a
-    few percent of 1.00 are inside that spread.
+    instructions, they show. The figures also move with code placement: in back-to-back runs of
+    builds of the bench binary that differed only in python4r's code, the hand-written `double`
+    (unchanged) measured from 897 to 1,003 ns, and single ratios within a few percent of 1.00 are
+    inside that spread.
 - Target 4 is judged on alternating rounds: criterion's medians run python4r and numpy one after
   the other, and on this shared 2-core machine the load changes between them by more than the 5 %
   the target allows (repeated criterion runs of the same code gave 1.01x and 1.11x).
