@@ -100,10 +100,24 @@ mod tests {
         unsafe { pyo3::ffi::Py_REFCNT(obj.as_ptr()) }
     }
 
+    /// Runs `test` on a thread of its own (the objects that thread keeps are the test's alone),
+    /// then releases the object it returns under the GIL.
+    fn on_its_own_thread(test: impl FnOnce() -> Py<PyAny> + Send + 'static) {
+        std::thread::spawn(|| {
+            let watch = test();
+            crate::with_gil(|_| {
+                drop(watch);
+                Ok(())
+            })
+            .unwrap();
+        })
+        .join()
+        .unwrap();
+    }
+
     #[test]
     fn an_object_dropped_without_the_gil_is_released_at_the_next_entry() {
-        // A thread of its own: its kept objects are its own.
-        std::thread::spawn(|| {
+        on_its_own_thread(|| {
             let (obj, watch) = crate::with_gil(|py| {
                 let obj = pyo3::types::PyList::empty(py).into_any().unbind();
                 let watch = obj.clone_ref(py);
@@ -116,19 +130,13 @@ mod tests {
             let after = crate::with_gil(|_| Ok(refcount(&watch))).unwrap();
             assert_eq!(after, before - 1, "released at the next entry");
             assert_eq!(WAITING.with(Cell::get), 0);
-            crate::with_gil(|_| {
-                drop(watch);
-                Ok(())
-            })
-            .unwrap();
-        })
-        .join()
-        .unwrap();
+            watch
+        });
     }
 
     #[test]
     fn inside_a_scope_and_beyond_the_slots_objects_go_at_once_or_to_pyo3() {
-        std::thread::spawn(|| {
+        on_its_own_thread(|| {
             let watch = crate::with_gil(|py| {
                 let obj = pyo3::types::PyList::empty(py).into_any().unbind();
                 let before = refcount(&obj);
@@ -153,13 +161,7 @@ mod tests {
             assert_eq!(WAITING.with(Cell::get), 0);
             // Every copy is released by now: the thread's own at entry, pyo3's at its attach.
             assert_eq!(left, 1);
-            crate::with_gil(|_| {
-                drop(watch);
-                Ok(())
-            })
-            .unwrap();
-        })
-        .join()
-        .unwrap();
+            watch
+        });
     }
 }
