@@ -8,6 +8,7 @@
 #   scripts/python-matrix.sh                 # every 3.9 to 3.13 that pyenv has
 #   scripts/python-matrix.sh 3.9 3.13        # only these (a prefix of a pyenv version)
 #   MATRIX_CARGO_ARGS="--release" scripts/python-matrix.sh 3.13   # extra `cargo test` args
+#   MATRIX_CLEAN=1 scripts/python-matrix.sh  # remove each version's target directory after it
 #
 # Prints one summary line per version (passed/failed and minutes) and exits non-zero if any failed.
 set -uo pipefail
@@ -52,6 +53,9 @@ for want in "${wanted[@]}"; do
     failed=1
   fi
   end=$(date +%s)
+  if [ "${MATRIX_CLEAN:-0}" = 1 ]; then
+    rm -rf "target/py$short"
+  fi
   summary+=("$version: $result in $(( (end - start) / 60 ))m$(( (end - start) % 60 ))s")
 done
 
