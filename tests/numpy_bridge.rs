@@ -187,6 +187,54 @@ fn read_only_export_cannot_be_written() {
 }
 
 #[test]
+fn an_exports_base_is_a_tensor_storage_that_python_cannot_make() {
+    let t = Tensor::from_vec(vec![1.5f64, 2.5], &[2]).unwrap();
+    let (module, name): (String, String) = run(
+        "out = (type(x.base).__module__, type(x.base).__name__)",
+        &[("x", &t)],
+    )
+    .unwrap();
+    assert_eq!(
+        (module.as_str(), name.as_str()),
+        ("python4r", "TensorStorage")
+    );
+    // Python 3.10 and later refuse to make one; 3.9 may make an empty one, which holds nothing
+    // and is dropped without harm.
+    let (made, refusal_flag): (bool, bool) = run(
+        "import sys\ntry:\n    type(x.base)()\n    made = True\nexcept TypeError:\n    made = False\nout = (made, sys.version_info >= (3, 10))",
+        &[("x", &t)],
+    )
+    .unwrap();
+    assert!(!(made && refusal_flag), "Python made a TensorStorage");
+    assert_eq!(t.to_vec::<f64>().unwrap(), [1.5, 2.5]);
+}
+
+#[test]
+fn keepers_freed_and_reused_keep_each_tensor_alive() {
+    // More exports alive at once than keepers are kept for reuse, then all of them freed, then
+    // as many again: every array reads its own tensor's values, also after the tensors drop.
+    for round in 0..3 {
+        let tensors: Vec<Tensor> = (0..20)
+            .map(|i| Tensor::from_vec(vec![f64::from(i + round * 100); 4], &[4]).unwrap())
+            .collect();
+        let sums: Vec<f64> = python4r::with_gil(|py| {
+            let arrays = tensors
+                .iter()
+                .map(|t| t.to_numpy(py))
+                .collect::<python4r::Result<Vec<_>>>()?;
+            drop(tensors);
+            arrays
+                .iter()
+                .map(|a| Ok(a.call_method0("sum")?.extract::<f64>()?))
+                .collect()
+        })
+        .unwrap();
+        let expected: Vec<f64> = (0..20).map(|i| 4.0 * f64::from(i + round * 100)).collect();
+        assert_eq!(sums, expected, "round {round}");
+    }
+}
+
+#[test]
 fn strided_views_cross_without_copy() {
     let t = Tensor::from_vec((0..24i64).collect(), &[2, 3, 4]).unwrap();
     let views = [

@@ -106,6 +106,7 @@ impl ExportCache {
     /// Neither closure may run Python code that could reach this tensor again (they read an
     /// array's fields and make an array); if one did, that inner crossing would find the slot
     /// busy and make an array of its own.
+    #[inline]
     pub(crate) fn lend<'py>(
         &self,
         py: Python<'py>,
@@ -113,14 +114,25 @@ impl ExportCache {
         make: impl FnOnce() -> Result<Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyAny>> {
         match self.take(py) {
-            BUSY => return make(),
+            BUSY => make(),
             NEVER => {
                 let made = make();
                 self.state.store(CROSSED, Ordering::Release);
-                return made;
+                made
             }
-            _ => {}
+            _ => self.lend_again(py, reusable, make),
         }
+    }
+
+    /// [`lend`](Self::lend) for a tensor that crossed before: this thread took the slot
+    /// (`state` went from CROSSED to BUSY).
+    #[inline(never)]
+    fn lend_again<'py>(
+        &self,
+        py: Python<'py>,
+        reusable: impl FnOnce(*mut pyo3::ffi::PyObject, usize) -> bool,
+        make: impl FnOnce() -> Result<Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyAny>> {
         // SAFETY: this thread swapped `state` from CROSSED to BUSY: it alone has the slot
         // until it stores CROSSED below.
         let slot = unsafe { &mut *self.slot.get() };

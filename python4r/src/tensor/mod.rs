@@ -170,17 +170,29 @@ impl Tensor {
     /// assert!(python4r::Tensor::from_vec(vec![1i32, 2, 3], &[2, 2]).is_err());
     /// # Ok::<(), python4r::Error>(())
     /// ```
+    #[inline]
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
-        let n = element_count(shape, size_of::<T>())?;
-        if n != data.len() {
+        let len = data.len();
+        Tensor::over_vec(Storage::from_vec(data), len, T::DTYPE, shape)
+    }
+
+    /// [`Tensor::from_vec`] after the element type is known: one function for every `T`, so
+    /// that making a tensor runs the same few lines of code whatever its type.
+    #[inline(never)]
+    fn over_vec(storage: Storage, len: usize, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        let n = match *shape {
+            // One dimension (the common case) cannot overflow the count: `len` elements exist.
+            [n] if n == len => n,
+            _ => element_count(shape, dtype.size())?,
+        };
+        if n != len {
             return Err(Error::ShapeMismatch(format!(
-                "shape {shape:?} holds {n} elements but the data has {}",
-                data.len()
+                "shape {shape:?} holds {n} elements but the data has {len}"
             )));
         }
         Ok(Tensor::contiguous(
-            storage::Shared::new(Storage::from_vec(data)),
-            T::DTYPE,
+            storage::Shared::new(storage),
+            dtype,
             shape,
         ))
     }
@@ -245,6 +257,7 @@ impl Tensor {
         }))
     }
 
+    #[inline]
     fn contiguous(storage: storage::Shared, dtype: DType, shape: &[usize]) -> Tensor {
         Tensor {
             storage,

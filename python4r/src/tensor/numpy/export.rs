@@ -4,11 +4,13 @@
 use std::ffi::{c_int, c_void};
 use std::ptr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use numpy::PyUntypedArray;
 use numpy::npyffi::{NPY_ARRAY_WRITEABLE, PY_ARRAY_API, PyArrayObject, npy_intp};
 use numpy::{PyArrayDescr, PyArrayDescrMethods, PyUntypedArrayMethods};
 use pyo3::Borrowed;
+use pyo3::ffi;
 use pyo3::prelude::*;
 
 use super::{py_err, types};
@@ -129,8 +131,8 @@ pub(super) fn lend_kept<'py>(t: &Tensor, py: Python<'py>) -> Option<Bound<'py, P
 
 /// A read-only array over `t`'s memory, as a `&Tensor` crosses: the one `t` kept from its last
 /// crossing when it can be lent again, else a new one, kept for next time when `t` is small and
-/// crossed before.
-#[inline(never)]
+/// crossed before. Inlined into the one caller, which is out of line.
+#[inline]
 pub(super) fn lend<'py>(t: &Tensor, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
     let bytes = t.len().saturating_mul(t.dtype().size());
     if bytes > LIMIT || types::builtin_descr_address(py, t.dtype()).is_none() {
@@ -174,82 +176,209 @@ fn lendable_again(t: &Tensor, array: *mut pyo3::ffi::PyObject, descr: usize) -> 
     }
 }
 
-/// What marks a capsule as a keeper: the address of this static (its capsule context), one per
-/// process, so no other capsule can pass for a keeper. Keepers have no name: a name is compared
-/// with `strcmp` on every access.
-static KEEPER: u8 = 0;
-
-fn keeper_mark() -> *mut c_void {
-    ptr::addr_of!(KEEPER).cast_mut().cast::<c_void>()
+/// A keeper: the `base` object of an array python4r exports, holding a reference to the
+/// tensor's storage, so the memory lives as long as the array or any numpy view of it, however
+/// long Python keeps them. Its type, `python4r.TensorStorage`, exposes no buffer, so numpy
+/// refuses `setflags(write=True)` on a read-only export.
+///
+/// One is made and freed on every call that lends a fresh tensor: a type of python4r's own
+/// (rather than a capsule, or a `#[pyclass]`) is a pointer comparison to recognise, and its
+/// objects are kept for reuse on a short free list instead of going back to Python's allocator.
+#[repr(C)]
+struct KeeperObject {
+    ob_base: ffi::PyObject,
+    /// `Arc::into_raw` of the storage reference the keeper owns; null in an object Python made
+    /// by calling the type (it holds nothing).
+    storage: *const Storage,
 }
 
-/// The `base` object of an array python4r exports: a capsule holding a reference to the tensor's
-/// storage, so the memory lives as long as the array or any numpy view of it, however long
-/// Python keeps them. It exposes no buffer, so numpy refuses `setflags(write=True)` on a
-/// read-only export. (A capsule costs a fraction of what a `#[pyclass]` object costs to make and
-/// free, on every call that lends a tensor.)
-fn keeper<'py>(py: Python<'py>, storage: &Arc<Storage>) -> Result<Bound<'py, PyAny>> {
-    let raw = Arc::into_raw(Arc::clone(storage));
-    // SAFETY: the GIL is held (`py`). `raw` is a strong reference that the capsule owns from
-    // now on: `release_keeper` (its destructor, called once when the capsule is freed) gives
-    // it back. A NULL name is allowed.
-    let capsule = unsafe {
-        pyo3::ffi::PyCapsule_New(
-            raw.cast_mut().cast::<c_void>(),
-            ptr::null(),
-            Some(release_keeper),
-        )
+/// `python4r.TensorStorage`, made once (leaked: python4r never finalises the interpreter).
+static KEEPER_TYPE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(ptr::null_mut());
+
+/// The keeper type, made at the first export.
+#[inline]
+fn keeper_type(py: Python<'_>) -> Result<*mut ffi::PyTypeObject> {
+    let ty = KEEPER_TYPE.load(Ordering::Acquire);
+    if ty.is_null() {
+        return make_keeper_type(py);
+    }
+    Ok(ty)
+}
+
+#[cold]
+fn make_keeper_type(py: Python<'_>) -> Result<*mut ffi::PyTypeObject> {
+    let mut slots = [
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_dealloc,
+            pfunc: release_keeper as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_doc,
+            pfunc: c"The memory of a python4r tensor, held for as long as an array uses it."
+                .as_ptr()
+                .cast_mut()
+                .cast::<c_void>(),
+        },
+        ffi::PyType_Slot::default(),
+    ];
+    // Python 3.10 and later refuse `TensorStorage()`; 3.9 makes an empty one, which holds
+    // nothing and is never taken for a keeper (see `keeper_storage`).
+    #[cfg(Py_3_10)]
+    let flags = ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_DISALLOW_INSTANTIATION;
+    #[cfg(not(Py_3_10))]
+    let flags = ffi::Py_TPFLAGS_DEFAULT;
+    let mut spec = ffi::PyType_Spec {
+        name: c"python4r.TensorStorage".as_ptr(),
+        basicsize: size_of::<KeeperObject>() as c_int,
+        itemsize: 0,
+        flags: flags as std::ffi::c_uint,
+        slots: slots.as_mut_ptr(),
     };
-    // SAFETY: a non-null capsule is a live capsule; setting its context cannot fail then.
-    if capsule.is_null() || unsafe { pyo3::ffi::PyCapsule_SetContext(capsule, keeper_mark()) } != 0
-    {
-        // SAFETY: without a capsule the reference is still ours to release; with one whose
-        // context could not be set (impossible for a live capsule), the capsule would release
-        // it in its destructor, so give the capsule up instead.
-        unsafe {
-            if capsule.is_null() {
-                drop(Arc::from_raw(raw));
-            } else {
-                pyo3::ffi::Py_DecRef(capsule);
-            }
-        }
+    // SAFETY: the GIL is held (`py`); the spec and its slots are valid for the call (CPython
+    // copies what it keeps; the name and doc are static).
+    let ty = unsafe { ffi::PyType_FromSpec(&mut spec) };
+    if ty.is_null() {
         return Err(Error::from_pyerr(py, PyErr::fetch(py)));
     }
-    // SAFETY: a new reference to a live object.
-    Ok(unsafe { Bound::from_owned_ptr(py, capsule) })
+    // Under the GIL nothing else can make one meanwhile; without it, a thread that lost the
+    // race keeps the first type (its own stays alive, unused: a type is never freed here).
+    match KEEPER_TYPE.compare_exchange(
+        ptr::null_mut(),
+        ty.cast(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => Ok(ty.cast()),
+        Err(first) => Ok(first),
+    }
 }
 
-/// The destructor of a keeper: releases its reference to the storage.
-unsafe extern "C" fn release_keeper(capsule: *mut pyo3::ffi::PyObject) {
-    // SAFETY: Python calls this once, with the GIL, for a capsule made by `keeper`, whose pointer
-    // is the `Arc::into_raw` of a storage reference it owns. Dropping a storage never unwinds
-    // (it frees memory, or drops a Python object or a DLPack owner, whose deleter is C).
+/// Keepers freed and kept for reuse: memory from `PyObject_Malloc`, sized for a
+/// `KeeperObject`, with no live object in it. Touched only with the GIL held, so not at all
+/// without a GIL.
+#[cfg(not(Py_GIL_DISABLED))]
+struct FreeKeepers {
+    len: usize,
+    slots: [*mut KeeperObject; FreeKeepers::CAPACITY],
+}
+
+#[cfg(not(Py_GIL_DISABLED))]
+impl FreeKeepers {
+    const CAPACITY: usize = 8;
+}
+
+#[cfg(not(Py_GIL_DISABLED))]
+struct GilCell(std::cell::UnsafeCell<FreeKeepers>);
+
+// SAFETY: the free list is only reached through `free_keepers`, whose callers hold the GIL, so
+// one thread at a time; the pointers it holds are plain memory, owned by the list.
+#[cfg(not(Py_GIL_DISABLED))]
+unsafe impl Sync for GilCell {}
+
+#[cfg(not(Py_GIL_DISABLED))]
+static FREE_KEEPERS: GilCell = GilCell(std::cell::UnsafeCell::new(FreeKeepers {
+    len: 0,
+    slots: [ptr::null_mut(); FreeKeepers::CAPACITY],
+}));
+
+/// The free list.
+///
+/// # Safety
+/// The caller holds the GIL, and drops the reference before anything that could run Python code
+/// (and so reach this list again).
+#[cfg(not(Py_GIL_DISABLED))]
+#[inline]
+unsafe fn free_keepers<'a>() -> &'a mut FreeKeepers {
+    // SAFETY: the caller's contract: one user at a time, for a span with no reentry.
+    unsafe { &mut *FREE_KEEPERS.0.get() }
+}
+
+/// A new keeper of `storage` (see [`KeeperObject`]).
+#[inline]
+fn keeper<'py>(py: Python<'py>, storage: &Arc<Storage>) -> Result<Bound<'py, PyAny>> {
+    let ty = keeper_type(py)?;
+    // SAFETY: the GIL is held (`py`); the reference to the list ends before any call below.
+    #[cfg(not(Py_GIL_DISABLED))]
+    let memory = unsafe {
+        let free = free_keepers();
+        if free.len > 0 {
+            free.len -= 1;
+            free.slots[free.len]
+        } else {
+            ffi::PyObject_Malloc(size_of::<KeeperObject>()).cast::<KeeperObject>()
+        }
+    };
+    // SAFETY: as above.
+    #[cfg(Py_GIL_DISABLED)]
+    let memory = unsafe { ffi::PyObject_Malloc(size_of::<KeeperObject>()).cast::<KeeperObject>() };
+    if memory.is_null() {
+        let error = pyo3::exceptions::PyMemoryError::new_err(
+            "out of memory for the object that keeps an exported tensor's memory alive",
+        );
+        return Err(Error::from_pyerr(py, error));
+    }
+    // SAFETY: `memory` is `PyObject_Malloc` memory for a `KeeperObject` with no object in it;
+    // `PyObject_Init` makes it a live object of the keeper type (type, reference count of one,
+    // a reference to the heap type), and the storage reference it owns from now on is given
+    // back by `release_keeper` when the object is freed.
     unsafe {
-        let ptr = pyo3::ffi::PyCapsule_GetPointer(capsule, ptr::null());
-        if !ptr.is_null() {
-            drop(Arc::from_raw(ptr.cast::<Storage>()));
+        (*memory).storage = Arc::into_raw(Arc::clone(storage));
+        let object = ffi::PyObject_Init(memory.cast::<ffi::PyObject>(), ty);
+        Ok(Bound::from_owned_ptr(py, object))
+    }
+}
+
+/// The `tp_dealloc` of keepers: releases its reference to the storage and keeps the object's
+/// memory for the next keeper (or frees it when the free list is full).
+unsafe extern "C" fn release_keeper(object: *mut ffi::PyObject) {
+    // SAFETY: Python calls this once, with the GIL, when a keeper's last reference goes; it
+    // is an object of the keeper type (a heap type, whose instances own a reference to it,
+    // given back here). Its memory came from `PyObject_Malloc` (ours, or CPython's generic
+    // allocation when 3.9 made an empty one). Everything is read before the memory is handed
+    // on; the storage goes last, since dropping it may release Python objects (more keepers).
+    // Dropping a storage never unwinds (it frees memory, or drops a Python object or a DLPack
+    // owner, whose deleter is C).
+    unsafe {
+        let keeper = object.cast::<KeeperObject>();
+        let storage = (*keeper).storage;
+        let ty = ffi::Py_TYPE(object);
+        #[cfg(not(Py_GIL_DISABLED))]
+        {
+            let free = free_keepers();
+            if free.len < FreeKeepers::CAPACITY {
+                free.slots[free.len] = keeper;
+                free.len += 1;
+            } else {
+                ffi::PyObject_Free(object.cast::<c_void>());
+            }
+        }
+        #[cfg(Py_GIL_DISABLED)]
+        ffi::PyObject_Free(object.cast::<c_void>());
+        ffi::Py_DecRef(ty.cast::<ffi::PyObject>());
+        if !storage.is_null() {
+            drop(Arc::from_raw(storage));
         }
     }
 }
 
 /// The storage a keeper holds, if `obj` is one.
+#[inline]
 pub(super) fn keeper_storage(obj: &Borrowed<'_, '_, PyAny>) -> Option<Arc<Storage>> {
     let raw = obj.as_ptr();
-    // SAFETY: `obj` is a live object (GIL held); these only read it. A capsule whose context is
-    // `keeper_mark()` was made by `keeper`, so its pointer is a storage reference that lives as
-    // long as the capsule: taking one more (`increment_strong_count`) is sound.
+    // SAFETY: `obj` is a live object (GIL held); this only reads it. An object of the keeper
+    // type holds its storage reference for as long as it lives, so taking one more
+    // (`increment_strong_count`) is sound.
     unsafe {
-        if pyo3::ffi::PyCapsule_CheckExact(raw) == 0
-            || pyo3::ffi::PyCapsule_GetContext(raw) != keeper_mark()
-        {
+        let ty = KEEPER_TYPE.load(Ordering::Acquire);
+        if ty.is_null() || ffi::Py_TYPE(raw) != ty {
             return None;
         }
-        let ptr = pyo3::ffi::PyCapsule_GetPointer(raw, ptr::null()).cast::<Storage>();
-        if ptr.is_null() {
+        let storage = (*raw.cast::<KeeperObject>()).storage;
+        if storage.is_null() {
             return None;
         }
-        Arc::increment_strong_count(ptr);
-        Some(Arc::from_raw(ptr))
+        Arc::increment_strong_count(storage);
+        Some(Arc::from_raw(storage))
     }
 }
 
