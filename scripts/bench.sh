@@ -164,7 +164,8 @@ NOTES = """
   The changes, in the order they were made:
   - *The keeper is a capsule, not an object.* The memory a tensor lends is kept alive by a
     `PyCapsule` whose context points at a static mark (no name to compare), which costs a
-    fraction of what making a `#[pyclass]` instance costs.
+    fraction of what making a `#[pyclass]` instance costs. (Replaced later by a type of
+    python4r's own: see below.)
   - *A tensor that crosses again lends the same array.* The read-only array made for a tensor is
     kept with it (`tensor/export_cache.rs`, arrays up to 1 MiB) and lent again when Python holds
     no other reference (reference count one) and its geometry, dtype and flags are unchanged; a
@@ -214,13 +215,27 @@ NOTES = """
     kept by the thread (up to four) and released at its next `with_gil`; more, larger arrays and
     a thread's exit go to pyo3's pool as before. Same tensor: 9,195 → 8,950 instructions,
     0.94-0.96× in wall time; fresh tensor: 11,780 → 11,476.
-  - What remains, and why: a *fresh* tensor each call still makes a new keeper and a new array
-    (that is the safety the hand-written baseline does without: it lends a bare pointer, a use
-    after free if Python kept the array): a capsule made and freed, its context set and read, an
-    `Arc` counted up and down, the tensor's own storage and geometry built, about 800
-    instructions more than the hand-written call and about 50 more lines of code; it stays at
-    1.12-1.14×. A keeper type of python4r's own with a free list (no capsule calls into
-    libpython) would be the next step there. With the GIL already held, a call still makes the
+  - *A keeper type of python4r's own, and a shorter fresh path.* A fresh tensor each call makes
+    a new keeper and a new array; that is the safety the hand-written baseline does without (it
+    lends a bare pointer, a use after free if Python kept the array). The keeper is now an object
+    of `python4r.TensorStorage`, a type made once with `PyType_FromSpec`: recognised by comparing
+    its type pointer, its object memory kept on a free list of eight when freed and initialised
+    again with `PyObject_Init` (no capsule made, its context set, its pointer read by name, its
+    memory returned to Python's allocator). `Tensor::from_vec` is a generic shell over one
+    function for every element type (a one-dimensional shape needs no overflow check: its
+    elements exist), and a first crossing makes its array without the reuse path's code.
+    Callgrind: 11,475 → 11,272 instructions per fresh call (hand-written 10,800), and the
+    distinct lines of the bench binary's code it runs from 144 to 129 (hand-written: 84). Wall
+    time, three alternating runs each of the binaries before and after: 1.110-1.119× →
+    1.076-1.088×.
+  - *The last holder of a storage is read from its count.* Dropping a tensor, and reusing a
+    spare allocation, each asked `Arc::get_mut`, a locked compare-and-swap (about 20 cycles) on
+    every call; python4r makes no `Weak<Storage>`, so a strong count of one is proof enough (with
+    an acquire fence). GIL-held `double`: two locked instructions fewer per call than before,
+    the same number as the hand-written call.
+  - What remains, and why: a fresh tensor still builds its storage and geometry and a keeper,
+    about 400 instructions and 45 lines of code more than the hand-written call. With the GIL
+    already held, a call still makes the
     checks every python4r call makes and the hand-written call skips: the thread is ready and
     python4r not shut down, the states of exited threads are reclaimed, the stack has room, and
     pyo3's attach counts one more level; for `inc`, whose Python work is a few dozen

@@ -255,7 +255,25 @@ impl Drop for Storage {
 /// each call of the `double` function (1,024 f64) added about 25 ns per call. One spare
 /// allocation per thread saves both; a second serves a call that also makes its argument anew
 /// each time (a fresh tensor in, a result out).
+///
+/// Whether a holder is the last is read from the strong count alone, without `Arc::get_mut`'s
+/// locked compare-and-swap (about 20 cycles each, twice per call): no `Weak<Storage>` is ever
+/// made in python4r, so once the count is one nothing can make another holder. Keep it so.
 pub(crate) struct Shared(ManuallyDrop<Arc<Storage>>);
+
+/// Whether `arc` is the only reference to its storage: then its holder may write the storage
+/// (all other holders' uses of it happened before).
+#[inline]
+fn sole(arc: &Arc<Storage>) -> bool {
+    debug_assert_eq!(Arc::weak_count(arc), 0, "python4r makes no Weak<Storage>");
+    if Arc::strong_count(arc) != 1 {
+        return false;
+    }
+    // Pairs with the release decrement of each other holder that dropped: what they did with
+    // the storage happened before whatever its sole holder does next (as in `Arc::get_mut`).
+    std::sync::atomic::fence(Ordering::Acquire);
+    true
+}
 
 /// How many spare allocations a thread keeps.
 const SPARES: usize = 2;
@@ -292,15 +310,15 @@ impl Shared {
     /// `storage` behind an `Arc`: one of the thread's spare allocations if it has one.
     pub(crate) fn new(storage: Storage) -> Shared {
         let arc = match take_spare() {
-            Some(mut arc) => match Arc::get_mut(&mut arc) {
-                Some(slot) => {
-                    // SAFETY: `slot` is a valid, unique `&mut Storage`; the vacant storage it
-                    // holds owns nothing, so overwriting it without dropping it leaks nothing.
-                    unsafe { std::ptr::write(slot, storage) };
-                    arc
-                }
-                None => Arc::new(storage),
-            },
+            Some(arc) => {
+                // SAFETY: a spare was the sole reference to its storage when it was kept (see
+                // `Drop`), and only this thread has had it since, so it still is (and no `Weak`
+                // exists): writing through it races with nothing. The pointer comes from the
+                // `Arc`'s own allocation. The vacant storage there owns nothing, so overwriting it
+                // without dropping it leaks nothing.
+                unsafe { std::ptr::write(Arc::as_ptr(&arc).cast_mut(), storage) };
+                arc
+            }
             None => Arc::new(storage),
         };
         Shared(ManuallyDrop::new(arc))
@@ -342,13 +360,15 @@ impl DerefMut for Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         // SAFETY: the `Arc` is taken out once, here, and `self` is not used afterwards.
-        let mut arc = unsafe { ManuallyDrop::take(&mut self.0) };
-        let Some(storage) = Arc::get_mut(&mut arc) else {
+        let arc = unsafe { ManuallyDrop::take(&mut self.0) };
+        if !sole(&arc) {
             return; // Others hold it: dropping `arc` only counts one holder less.
-        };
+        }
         // Releases the memory now, as dropping the last `Arc` would (a numpy array's reference
         // is released under the GIL, or deferred by pyo3 without it), and keeps the allocation.
-        *storage = Storage::vacant();
+        // SAFETY: `arc` is the sole reference (`sole`), so this is the only access to the
+        // storage; the pointer comes from the `Arc`'s own allocation.
+        unsafe { *Arc::as_ptr(&arc).cast_mut() = Storage::vacant() };
         keep_spare(arc);
     }
 }
