@@ -216,17 +216,21 @@ fn dims_of(fields: &npyffi::PyArrayObject_fields) -> Option<(Dims<usize>, Dims<i
     if nd == 0 {
         return Some((Dims::new(), Dims::new()));
     }
-    let (mut shape, mut strides) = ([0usize; 4], [0isize; 4]);
-    if nd <= shape.len() {
-        // Inline dimensions, copied element by element (no call to `memcpy` for a few words).
-        for i in 0..nd {
-            // SAFETY: a live array's `dimensions` and `strides` point at `nd` values each;
-            // numpy's dimensions are non-negative `npy_intp`s (`isize`).
-            unsafe {
-                shape[i] = *fields.dimensions.add(i) as usize;
-                strides[i] = *fields.strides.add(i);
+    if nd <= 4 {
+        // Inline dimensions, four words each read or zero: a loop here becomes two calls to
+        // `memcpy` for a few words.
+        let word = |from: *const isize, i: usize| {
+            if i < nd {
+                // SAFETY: a live array's `dimensions` and `strides` point at `nd` values each.
+                unsafe { *from.add(i) }
+            } else {
+                0
             }
-        }
+        };
+        let (d, s) = (fields.dimensions.cast_const(), fields.strides.cast_const());
+        // numpy's dimensions are non-negative `npy_intp`s (`isize`).
+        let shape = [0, 1, 2, 3].map(|i| word(d, i) as usize);
+        let strides = [0, 1, 2, 3].map(|i| word(s, i));
         return Some((
             Dims::from_buf_and_len(shape, nd),
             Dims::from_buf_and_len(strides, nd),
