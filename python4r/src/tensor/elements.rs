@@ -1,7 +1,7 @@
 //! Element access: reading (`to_vec`, `get`, `as_slice`), writing (`as_mut_slice`, copy on
 //! write), copying and casting.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use super::{DType, Element, Tensor, held};
 use crate::dtype::{read_scalar, write_scalar};
@@ -212,7 +212,7 @@ impl Tensor {
 
     /// Makes the storage unique and writable from Rust, copying (to C order) if it is shared.
     pub(crate) fn make_unique(&mut self) {
-        self.snapshot = OnceLock::new();
+        self.snapshot = super::storage::Snapshot::new();
         // A kept export shares the storage: released now under the GIL, else (deferred) the
         // storage stays shared and is copied below.
         self.export.clear();

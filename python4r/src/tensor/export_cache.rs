@@ -17,7 +17,7 @@
 #[cfg(feature = "numpy")]
 use std::cell::UnsafeCell;
 #[cfg(feature = "numpy")]
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(feature = "numpy")]
 use numpy::npyffi::PyArrayObject;
@@ -31,58 +31,42 @@ use crate::error::Result;
 #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
 pub(crate) const LIMIT: usize = 1 << 20;
 
-/// The tensor never crossed: nothing is kept at its first crossing, so a tensor that crosses
-/// once (a fresh one per call) pays nothing for the cache.
+/// State bit: the tensor crossed before, and the slot may hold its last export. Without it (the
+/// tensor never crossed) nothing is kept at a crossing, so a tensor that crosses once (a fresh
+/// one per call) pays nothing for the cache.
 #[cfg(feature = "numpy")]
-const NEVER: u8 = 0;
-/// The tensor crossed before; the slot may hold its last export.
+const CROSSED: usize = 0b01;
+/// State bit: a thread is reading or replacing the slot (between its take and its store).
 #[cfg(feature = "numpy")]
-const CROSSED: u8 = 1;
-/// A thread is reading or replacing the slot (between its `swap` and its `store`).
+const BUSY: usize = 0b10;
+/// The state bits of [`ExportCache::word`]; the others are the kept array's descriptor address.
 #[cfg(feature = "numpy")]
-const BUSY: u8 = 2;
+const STATE: usize = CROSSED | BUSY;
 
 /// The slot of one tensor's kept export (empty for a clone or a view: it belongs to one
 /// tensor's geometry).
 ///
-/// One atomic state guards the slot: a crossing takes it (the state becomes [`BUSY`]) and gives
-/// it back with a `store`. A crossing that finds it busy (a nested or concurrent crossing of the
-/// same tensor) makes a fresh array and keeps nothing.
+/// One atomic word guards the slot: a crossing takes it (sets [`BUSY`]) and gives it back with a
+/// `store`. A crossing that finds it busy (a nested or concurrent crossing of the same tensor)
+/// makes a fresh array and keeps nothing. Where Python has a GIL, taking it is a plain load and
+/// store (see [`ExportCache::take`]); a lock and a separate "crossed before" flag took three
+/// atomic read-modify-writes per crossing.
 ///
-/// Where Python has a GIL, taking it is a plain load and store (see [`ExportCache::take`]); a
-/// lock and a separate "crossed before" flag took three atomic read-modify-writes per crossing.
+/// The word also holds the address of the descriptor the kept array was made with (Python can
+/// replace an array's descriptor: `a.dtype = ...`). Descriptors are objects, aligned to at least
+/// 8 bytes, so the two state bits fit below it: the cache is two words, and a tensor small
+/// enough that moving it is a few inline stores rather than a call to `memcpy`.
 #[derive(Default)]
 pub(crate) struct ExportCache {
     #[cfg(feature = "numpy")]
-    state: AtomicU8,
+    word: AtomicUsize,
     #[cfg(feature = "numpy")]
-    slot: UnsafeCell<Option<Kept>>,
+    slot: UnsafeCell<Option<Py<PyAny>>>,
 }
 
-/// A kept array, with the address of the descriptor it was made with (Python can replace an
-/// array's descriptor: `a.dtype = ...`).
-#[cfg(feature = "numpy")]
-struct Kept {
-    array: Py<PyAny>,
-    descr: usize,
-}
-
-#[cfg(feature = "numpy")]
-impl Kept {
-    fn new(array: &Bound<'_, PyAny>) -> Kept {
-        // SAFETY: a kept array is an ndarray made by the caller of `lend` (GIL held): this reads
-        // its descriptor as numpy's PyArray_DESCR does.
-        let descr = unsafe { (*array.as_ptr().cast::<PyArrayObject>()).fields.descr as usize };
-        Kept {
-            array: array.clone().unbind(),
-            descr,
-        }
-    }
-}
-
-// SAFETY: `slot` is only touched by the thread that took `state` from a value other than `BUSY`
-// (until it stores another value), or through `&mut self`: see `take` for why no two threads can
-// take it at once. `Py<PyAny>` is `Send + Sync`.
+// SAFETY: `slot` is only touched by the thread that set `BUSY` in `word` where it was clear
+// (until it stores a word without it), or through `&mut self`: see `take` for why no two threads
+// can take it at once. `Py<PyAny>` is `Send + Sync`.
 #[cfg(feature = "numpy")]
 unsafe impl Sync for ExportCache {}
 
@@ -113,54 +97,66 @@ impl ExportCache {
         reusable: impl FnOnce(*mut pyo3::ffi::PyObject, usize) -> bool,
         make: impl FnOnce() -> Result<Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyAny>> {
-        match self.take(py) {
-            BUSY => make(),
-            NEVER => {
-                let made = make();
-                self.state.store(CROSSED, Ordering::Release);
-                made
-            }
-            _ => self.lend_again(py, reusable, make),
+        let before = self.take(py);
+        if before & BUSY != 0 {
+            return make();
         }
+        if before & CROSSED == 0 {
+            // The first crossing: nothing is kept (a tensor that never crossed has no array).
+            let made = make();
+            self.word.store(CROSSED, Ordering::Release);
+            return made;
+        }
+        self.lend_again(py, before & !STATE, reusable, make)
     }
 
-    /// [`lend`](Self::lend) for a tensor that crossed before: this thread took the slot
-    /// (`state` went from CROSSED to BUSY).
+    /// [`lend`](Self::lend) for a tensor that crossed before: this thread took the slot (set
+    /// `BUSY`); `descr` is the kept array's descriptor address (0 with none kept).
     #[inline(never)]
     fn lend_again<'py>(
         &self,
         py: Python<'py>,
+        descr: usize,
         reusable: impl FnOnce(*mut pyo3::ffi::PyObject, usize) -> bool,
         make: impl FnOnce() -> Result<Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyAny>> {
-        // SAFETY: this thread swapped `state` from CROSSED to BUSY: it alone has the slot
-        // until it stores CROSSED below.
+        // SAFETY: this thread set BUSY where it was clear: it alone has the slot until it stores
+        // a word without it below.
         let slot = unsafe { &mut *self.slot.get() };
         let mut old = None;
         if let Some(kept) = slot.take() {
-            if reusable(kept.array.as_ptr(), kept.descr) {
-                let lent = kept.array.bind(py).clone();
+            if reusable(kept.as_ptr(), descr) {
+                let lent = kept.bind(py).clone();
                 *slot = Some(kept);
-                self.state.store(CROSSED, Ordering::Release);
+                self.word.store(descr | CROSSED, Ordering::Release);
                 return Ok(lent);
             }
             old = Some(kept);
         }
         let made = make();
+        let mut word = CROSSED;
         if let Ok(array) = &made {
-            *slot = Some(Kept::new(array));
+            // SAFETY: `make` returns an ndarray (GIL held): this reads its descriptor as numpy's
+            // PyArray_DESCR does.
+            let descr = unsafe { (*array.as_ptr().cast::<PyArrayObject>()).fields.descr as usize };
+            // An object's address always leaves the state bits free; were it not to, nothing is
+            // kept rather than a state misread.
+            if descr & STATE == 0 {
+                *slot = Some(array.clone().unbind());
+                word |= descr;
+            }
         }
-        self.state.store(CROSSED, Ordering::Release);
+        self.word.store(word, Ordering::Release);
         // The old array goes after the slot is given back: releasing it may run its keeper's
         // clean-up.
         drop(old);
         made
     }
 
-    /// The kept array, lent again, when `reusable` accepts it (given the array object and the address of the descriptor it was made with): the
-    /// whole of a crossing of the same tensor as last time, small enough to inline into the
-    /// caller. `None` otherwise (the first crossings, a busy slot, an array Python kept or
-    /// changed): then [`ExportCache::lend`] decides.
+    /// The kept array, lent again, when `reusable` accepts it (given the array object and the
+    /// address of the descriptor it was made with): the whole of a crossing of the same tensor as
+    /// last time, small enough to inline into the caller. `None` otherwise (the first crossings,
+    /// a busy slot, an array Python kept or changed): then [`ExportCache::lend`] decides.
     ///
     /// `reusable` may only read the array (it must not run Python code).
     #[inline]
@@ -171,46 +167,46 @@ impl ExportCache {
     ) -> Option<Bound<'py, PyAny>> {
         // With a GIL, the caller holds it and nothing below runs Python code or lets it go, so
         // no other crossing can take the slot before this one is done with it: reading the
-        // state suffices. A crossing that took it (BUSY) is between its take and its store.
-        #[cfg(not(Py_GIL_DISABLED))]
-        if self.state.load(Ordering::Acquire) != CROSSED {
+        // word suffices. A crossing that took it (BUSY) is between its take and its store.
+        let word = self.word.load(Ordering::Acquire);
+        if word & STATE != CROSSED {
             return None;
         }
         #[cfg(Py_GIL_DISABLED)]
         if self
-            .state
-            .compare_exchange(CROSSED, BUSY, Ordering::Acquire, Ordering::Relaxed)
+            .word
+            .compare_exchange(word, word | BUSY, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             return None;
         }
         // SAFETY: the slot is this thread's until it lets the GIL go (or, without a GIL, until it
-        // stores CROSSED below): see above.
+        // stores the word back below): see above.
         let kept = unsafe { (*self.slot.get()).as_ref() };
         let lent = kept
-            .filter(|kept| reusable(kept.array.as_ptr(), kept.descr))
-            .map(|kept| kept.array.bind(py).clone());
+            .filter(|kept| reusable(kept.as_ptr(), word & !STATE))
+            .map(|kept| kept.bind(py).clone());
         #[cfg(Py_GIL_DISABLED)]
-        self.state.store(CROSSED, Ordering::Release);
+        self.word.store(word, Ordering::Release);
         lent
     }
 
-    /// Marks the slot busy and returns the state it had.
+    /// Sets `BUSY` and returns the word as it was.
     #[inline]
-    fn take(&self, _py: Python<'_>) -> u8 {
+    fn take(&self, _py: Python<'_>) -> usize {
         // With a GIL, the caller holds it (`_py`) and does not let it go between this load and
         // this store (nothing runs between them), so no other thread can take the slot
         // meanwhile: the GIL's release and acquisition order one thread's crossing before the
-        // next, as a swap would, without its locked instruction.
+        // next, as a read-modify-write would, without its locked instruction.
         #[cfg(not(Py_GIL_DISABLED))]
         {
-            let before = self.state.load(Ordering::Acquire);
-            self.state.store(BUSY, Ordering::Relaxed);
+            let before = self.word.load(Ordering::Acquire);
+            self.word.store(before | BUSY, Ordering::Relaxed);
             before
         }
         #[cfg(Py_GIL_DISABLED)]
         {
-            self.state.swap(BUSY, Ordering::Acquire)
+            self.word.fetch_or(BUSY, Ordering::Acquire)
         }
     }
 
@@ -219,6 +215,7 @@ impl ExportCache {
     /// storage as shared.
     pub(crate) fn clear(&mut self) {
         let kept = self.slot.get_mut().take();
+        *self.word.get_mut() &= STATE;
         drop(kept);
     }
 }

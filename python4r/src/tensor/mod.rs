@@ -101,7 +101,7 @@ mod storage;
 mod view;
 mod view_mut;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 pub use crate::dtype::{DType, Element};
 pub use dlpack::DLPackTensor;
@@ -151,7 +151,7 @@ pub struct Tensor {
     /// Byte offset of the first element from the storage pointer.
     offset: isize,
     /// A private copy that `as_slice` hands out when Python may write the shared memory.
-    snapshot: OnceLock<Arc<Storage>>,
+    snapshot: storage::Snapshot,
     /// The read-only numpy array last lent to Python, lent again when nothing else holds it.
     export: export_cache::ExportCache,
 }
@@ -265,7 +265,7 @@ impl Tensor {
             shape: Dims::from_slice(shape),
             strides: c_strides(shape, dtype.size()),
             offset: 0,
-            snapshot: OnceLock::new(),
+            snapshot: storage::Snapshot::new(),
             export: Default::default(),
         }
     }
@@ -289,7 +289,7 @@ impl Tensor {
             shape,
             strides,
             offset,
-            snapshot: OnceLock::new(),
+            snapshot: storage::Snapshot::new(),
             export: Default::default(),
         }
     }

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::dtype::Element;
@@ -373,6 +373,68 @@ impl Drop for Shared {
     }
 }
 
+/// A storage set at most once (a tensor's `as_slice` snapshot): an `Arc<Storage>` in one word,
+/// where a `OnceLock` takes two; a tensor moves on every call, and its size decides whether a
+/// move is a few inline stores or a call to `memcpy`.
+pub(crate) struct Snapshot(AtomicPtr<Storage>);
+
+impl Snapshot {
+    pub(crate) const fn new() -> Snapshot {
+        Snapshot(AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    /// The storage set before, else `make()`'s, set now. Two threads may both run `make`; one
+    /// storage is kept and the other dropped.
+    pub(crate) fn get_or_init(&self, make: impl FnOnce() -> Arc<Storage>) -> &Storage {
+        let set = self.0.load(Ordering::Acquire);
+        if !set.is_null() {
+            // SAFETY: a non-null pointer is an `Arc::into_raw` this snapshot owns until it
+            // drops, which `&self` outlives.
+            return unsafe { &*set };
+        }
+        let made = Arc::into_raw(make()).cast_mut();
+        match self.0.compare_exchange(
+            std::ptr::null_mut(),
+            made,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: as above: `made` is now this snapshot's.
+            Ok(_) => unsafe { &*made },
+            Err(first) => {
+                // SAFETY: `made` was not stored: it is still this call's reference to release;
+                // `first` is the snapshot's, as above.
+                unsafe {
+                    drop(Arc::from_raw(made));
+                    &*first
+                }
+            }
+        }
+    }
+}
+
+impl Clone for Snapshot {
+    fn clone(&self) -> Snapshot {
+        let set = self.0.load(Ordering::Acquire);
+        if !set.is_null() {
+            // SAFETY: `set` is a live `Arc::into_raw` this snapshot owns: one more reference for
+            // the clone.
+            unsafe { Arc::increment_strong_count(set) };
+        }
+        Snapshot(AtomicPtr::new(set))
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        let set = *self.0.get_mut();
+        if !set.is_null() {
+            // SAFETY: the snapshot's own reference, released once.
+            drop(unsafe { Arc::from_raw(set) });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicUsize;
@@ -470,5 +532,23 @@ mod tests {
             1,
             "a plain Arc frees as always"
         );
+    }
+
+    #[test]
+    fn a_snapshot_is_set_once_shared_by_clones_and_released_with_the_last() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let snapshot = Snapshot::new();
+        let first = snapshot.get_or_init(|| Arc::clone(&counted(&DROPS))) as *const Storage;
+        let again = snapshot.get_or_init(|| unreachable!("set already")) as *const Storage;
+        assert_eq!(first, again);
+        let clone = snapshot.clone();
+        assert_eq!(
+            clone.get_or_init(|| unreachable!("set in the clone")) as *const Storage,
+            first
+        );
+        drop(snapshot);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 0, "the clone still holds it");
+        drop(clone);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
     }
 }

@@ -141,3 +141,12 @@ fn equality_ignores_layout() {
     assert_eq!(t.transpose().to_contiguous().transpose(), t);
     assert_ne!(t.transpose(), t);
 }
+
+/// A tensor moves on every call (into a `Result`, out of it, into the caller's variable): at
+/// 128 bytes or less, a move is a few inline stores; above, a call to `memcpy`.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_tensor_is_small_enough_to_move_without_a_memcpy_call() {
+    assert!(size_of::<Tensor>() <= 128, "{} bytes", size_of::<Tensor>());
+    assert_eq!(size_of::<crate::Result<Tensor>>(), size_of::<Tensor>());
+}

@@ -4,8 +4,6 @@
 //! Every view is made by [`Tensor::view`], which keeps the storage and starts without the private
 //! `as_slice` snapshot of the tensor it came from.
 
-use std::sync::OnceLock;
-
 use super::{DType, Dims, Tensor, c_strides, element_count};
 use crate::error::{Error, Result};
 
@@ -35,7 +33,7 @@ impl Tensor {
             shape,
             strides,
             offset,
-            snapshot: OnceLock::new(),
+            snapshot: super::storage::Snapshot::new(),
             export: Default::default(),
         }
     }
