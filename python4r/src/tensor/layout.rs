@@ -8,6 +8,18 @@ use crate::error::{Error, Result};
 /// every call, say) allocates no more than it must.
 pub(crate) type Dims<T> = smallvec::SmallVec<[T; 4]>;
 
+/// `values` as dimensions. Up to four are copied as four words, each read or zero: a copy of a
+/// slice whose length the compiler does not know is a call to `memcpy`, more than a few words
+/// cost on a path that runs on every call.
+#[inline]
+pub(crate) fn dims_from<T: Copy + Default>(values: &[T]) -> Dims<T> {
+    if values.len() <= 4 {
+        let at = |i: usize| values.get(i).copied().unwrap_or_default();
+        return Dims::from_buf_and_len([at(0), at(1), at(2), at(3)], values.len());
+    }
+    Dims::from_slice(values)
+}
+
 /// Number of elements of `shape`, or an error if it (or its size in bytes) overflows `isize`.
 pub(crate) fn element_count(shape: &[usize], itemsize: usize) -> Result<usize> {
     let overflow = || Error::ShapeOverflow {
@@ -170,5 +182,15 @@ mod tests {
             within(0, 1 << 40, &[0, 3], &[12, 4], 4),
             "empty views fit anywhere"
         );
+    }
+
+    #[test]
+    fn dimensions_of_every_length_are_copied_whole() {
+        let values: Vec<isize> = (1..=7).map(|i| i * -3).collect();
+        for n in 0..=values.len() {
+            let dims = dims_from(&values[..n]);
+            assert_eq!(&dims[..], &values[..n], "{n} dimensions");
+            assert_eq!(dims.spilled(), n > 4, "{n} dimensions inline up to four");
+        }
     }
 }

@@ -257,12 +257,12 @@ impl Tensor {
         }))
     }
 
-    #[inline]
+    #[inline(always)]
     fn contiguous(storage: storage::Shared, dtype: DType, shape: &[usize]) -> Tensor {
         Tensor {
             storage,
             dtype,
-            shape: Dims::from_slice(shape),
+            shape: layout::dims_from(shape),
             strides: c_strides(shape, dtype.size()),
             offset: 0,
             snapshot: storage::Snapshot::new(),

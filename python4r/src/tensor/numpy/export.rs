@@ -81,7 +81,16 @@ pub(super) fn descr<'py>(py: Python<'py>, dtype: DType) -> Result<Bound<'py, PyA
 
 /// An ndarray over `t`'s memory, whose base holds `t`'s storage.
 pub(super) fn wrap<'py>(t: &Tensor, py: Python<'py>, writable: bool) -> Result<Bound<'py, PyAny>> {
-    let descr = descr(py, t.dtype())?;
+    wrap_with(t, py, writable, descr(py, t.dtype())?)
+}
+
+/// [`wrap`] with `t`'s descriptor found already.
+fn wrap_with<'py>(
+    t: &Tensor,
+    py: Python<'py>,
+    writable: bool,
+    descr: Bound<'py, PyArrayDescr>,
+) -> Result<Bound<'py, PyAny>> {
     let base = keeper(py, t.storage())?;
     // numpy copies the dimensions and strides it is given: the tensor's own serve (a `usize`
     // dimension of a valid shape fits `npy_intp`, which is an `isize` as the strides are).
@@ -135,13 +144,21 @@ pub(super) fn lend_kept<'py>(t: &Tensor, py: Python<'py>) -> Option<Bound<'py, P
 #[inline]
 pub(super) fn lend<'py>(t: &Tensor, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
     let bytes = t.len().saturating_mul(t.dtype().size());
-    if bytes > LIMIT || types::builtin_descr_address(py, t.dtype()).is_none() {
-        return wrap(t, py, false);
-    }
+    let address = match types::builtin_descr_address(py, t.dtype()) {
+        Some(address) if bytes <= LIMIT => address,
+        _ => return wrap(t, py, false),
+    };
     t.export.lend(
         py,
         |kept, descr| lendable_again(t, kept, descr),
-        || wrap(t, py, false),
+        || {
+            // SAFETY: `address` is numpy's built-in descriptor of `t`'s dtype, alive as long as
+            // numpy (`types`); a new reference to it is taken here.
+            let descr = unsafe {
+                Bound::from_borrowed_ptr(py, address as *mut ffi::PyObject).cast_into_unchecked()
+            };
+            wrap_with(t, py, false, descr)
+        },
     )
 }
 

@@ -15,7 +15,7 @@ use crate::datetime::TimeUnit;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::tensor::held;
-use crate::tensor::layout::within;
+use crate::tensor::layout::{dims_from, within};
 use crate::tensor::storage::Foreign;
 use crate::tensor::{Dims, Storage, Tensor};
 
@@ -216,39 +216,15 @@ fn dims_of(fields: &npyffi::PyArrayObject_fields) -> Option<(Dims<usize>, Dims<i
     if nd == 0 {
         return Some((Dims::new(), Dims::new()));
     }
-    if nd <= 4 {
-        // Inline dimensions, four words each read or zero: a loop here becomes two calls to
-        // `memcpy` for a few words.
-        let word = |from: *const isize, i: usize| {
-            if i < nd {
-                // SAFETY: a live array's `dimensions` and `strides` point at `nd` values each.
-                unsafe { *from.add(i) }
-            } else {
-                0
-            }
-        };
-        let (d, s) = (fields.dimensions.cast_const(), fields.strides.cast_const());
-        // numpy's dimensions are non-negative `npy_intp`s (`isize`).
-        let shape = [0, 1, 2, 3].map(|i| word(d, i) as usize);
-        let strides = [0, 1, 2, 3].map(|i| word(s, i));
-        return Some((
-            Dims::from_buf_and_len(shape, nd),
-            Dims::from_buf_and_len(strides, nd),
-        ));
-    }
-    // SAFETY: as above; numpy's dimensions have the same bits as `usize`s.
-    unsafe {
-        Some((
-            Dims::from_slice(std::slice::from_raw_parts(
-                fields.dimensions.cast::<usize>(),
-                nd,
-            )),
-            Dims::from_slice(std::slice::from_raw_parts(
-                fields.strides.cast::<isize>(),
-                nd,
-            )),
-        ))
-    }
+    // SAFETY: a live array's `dimensions` and `strides` point at `nd` values each; numpy's
+    // dimensions are non-negative `npy_intp`s, with the same bits as `usize`s.
+    let (shape, strides) = unsafe {
+        (
+            std::slice::from_raw_parts(fields.dimensions.cast::<usize>(), nd),
+            std::slice::from_raw_parts(fields.strides.cast_const(), nd),
+        )
+    };
+    Some((dims_from(shape), dims_from(strides)))
 }
 
 /// The fast lane for an array with a base: an export of python4r's itself (`result = arr`)
