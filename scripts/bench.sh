@@ -239,12 +239,17 @@ NOTES = """
     `as_slice` snapshot is now one word (`storage::Snapshot`, set once through an `AtomicPtr`)
     rather than a `OnceLock`'s two, and the export cache keeps its state bits below the kept
     array's descriptor address: 128 bytes, moved with inline stores (a unit test holds the size);
-    the dimensions are read as four words each. Callgrind: 8,322 → 8,247 instructions with the
-    GIL held, 8,913 → 8,844 for the same tensor, 11,226 → 11,139 for a fresh one; wall time, three
-    alternating runs each: GIL-held `double` 1.04-1.06× → 1.00-1.02×.
+    dimensions (up to four) are copied as four words each wherever a tensor is made
+    (`layout::dims_from`), and a first crossing hands the descriptor it found to the array it
+    makes. Callgrind: 8,322 → 8,245 instructions with the GIL held, 8,913 → 8,842 for the same
+    tensor, 11,226 → 11,107 for a fresh one; wall time, three alternating runs each: GIL-held
+    `double` 1.04-1.06× → 0.99-1.00×, a fresh tensor 1.08-1.10× → 1.07-1.08×.
   - What remains, and why: a fresh tensor still builds its storage and geometry and a keeper,
-    about 340 instructions more than the hand-written call. The GIL-held call runs fewer
-    instructions than the hand-written one (8,247 against 8,587) and the same number of locked
+    about 300 instructions more than the hand-written call, spread thinly (the storage's
+    allocation reused and given back, the keeper made and freed, the tensor's fields, the result's
+    release); it sits a few percent under its target, inside the spread that code placement alone
+    makes. The GIL-held call runs fewer
+    instructions than the hand-written one (8,245 against 8,587) and the same number of locked
     ones, yet callgrind's cache simulation counts about 80 more instruction-cache misses per call
     (435 against 353): python4r's code (the generated body with the export inlined, the import
     of the result) is more lines than the hand-written `call1` and `cast_into`, and it evicts
