@@ -205,9 +205,7 @@ impl Tensor {
 
     /// Whether Rust may write this tensor's memory in place right now.
     pub(crate) fn is_uniquely_writable(&mut self) -> bool {
-        !self.storage.read_only()
-            && !self.storage.python_may_write()
-            && Arc::get_mut(&mut self.storage).is_some()
+        !self.storage.read_only() && !self.storage.python_may_write() && self.storage.is_sole()
     }
 
     /// Makes the storage unique and writable from Rust, copying (to C order) if it is shared.

@@ -31,7 +31,7 @@
 //! - **No aliasing of `&mut`.** Rust writes tensor memory only through `&mut Tensor`
 //!   ([`Tensor::as_mut_slice`], a `&mut` argument to Python) or a [`TensorViewMut`], which
 //!   holds its parent `&mut`, and only after proving the storage unique: no other tensor, no
-//!   live export (`Arc::get_mut`), not read-only, and not memory that Python may write.
+//!   live export (a strong count of one), not read-only, and not memory that Python may write.
 //!   Otherwise it copies first (copy on write; for a view, the parent is copied once, when the
 //!   view is made), so a tensor never changes under another tensor, a `&[T]` or an `ndarray`
 //!   view. A `TensorViewMut` has no `Deref` to `Tensor`: a reachable `&mut Tensor` would let

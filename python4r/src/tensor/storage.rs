@@ -65,9 +65,10 @@ pub(crate) struct Storage {
 }
 
 // SAFETY: `Storage` is a pointer to heap memory plus its owner (which is `Send + Sync` itself).
-// Rust only writes it through `&mut Tensor` after proving the storage unique (`Arc::get_mut`), so
-// shared access from several threads is read-only on the Rust side; concurrent writers on the
-// Python side are excluded by the GIL or are outside the soundness model (see the module docs).
+// Rust only writes it through `&mut Tensor` after proving the storage unique
+// (`Shared::is_sole`), so shared access from several threads is read-only on the Rust side;
+// concurrent writers on the Python side are excluded by the GIL or are outside the soundness
+// model (see the module docs).
 unsafe impl Send for Storage {}
 // SAFETY: see `Send`: `&Storage` only allows reads of the memory.
 
@@ -322,6 +323,13 @@ impl Shared {
             None => Arc::new(storage),
         };
         Shared(ManuallyDrop::new(arc))
+    }
+
+    /// Whether this is the only reference to the storage (see [`Shared`]): then its holder may
+    /// write it.
+    #[inline]
+    pub(crate) fn is_sole(&self) -> bool {
+        sole(&self.0)
     }
 }
 

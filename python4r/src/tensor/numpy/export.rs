@@ -65,8 +65,7 @@ unsafe impl<U: Unit> numpy::Element for TimeDelta64<U> {
 
 pub(super) fn descr<'py>(py: Python<'py>, dtype: DType) -> Result<Bound<'py, PyArrayDescr>> {
     if let Some(descr) = types::builtin_descr(py, dtype) {
-        // SAFETY: a new reference to numpy's descriptor of `dtype`.
-        return Ok(unsafe { Bound::from_owned_ptr(py, descr).cast_into_unchecked() });
+        return Ok(descr);
     }
     if dtype.numpy_kind() == b'V' {
         // Straight from ml_dtypes: rust-numpy's own `bf16` dtype panics unless it is imported.
@@ -144,22 +143,16 @@ pub(super) fn lend_kept<'py>(t: &Tensor, py: Python<'py>) -> Option<Bound<'py, P
 #[inline]
 pub(super) fn lend<'py>(t: &Tensor, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
     let bytes = t.len().saturating_mul(t.dtype().size());
-    let address = match types::builtin_descr_address(py, t.dtype()) {
-        Some(address) if bytes <= LIMIT => address,
-        _ => return wrap(t, py, false),
-    };
-    t.export.lend(
-        py,
-        |kept, descr| lendable_again(t, kept, descr),
-        || {
-            // SAFETY: `address` is numpy's built-in descriptor of `t`'s dtype, alive as long as
-            // numpy (`types`); a new reference to it is taken here.
-            let descr = unsafe {
-                Bound::from_borrowed_ptr(py, address as *mut ffi::PyObject).cast_into_unchecked()
-            };
-            wrap_with(t, py, false, descr)
-        },
-    )
+    if bytes <= LIMIT
+        && let Some(descr) = types::builtin_descr(py, t.dtype())
+    {
+        return t.export.lend(
+            py,
+            |kept, descr| lendable_again(t, kept, descr),
+            || wrap_with(t, py, false, descr),
+        );
+    }
+    wrap(t, py, false)
 }
 
 /// Whether the kept `array` can be lent again for `t`: nothing but the cache holds it, and it

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use numpy::PyArrayDescr;
 use numpy::npyffi::{self, NpyTypes};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -108,11 +109,14 @@ pub(super) fn builtin_descr_address(py: Python<'_>, dtype: DType) -> Option<usiz
 
 /// A new reference to the built-in descriptor of `dtype`, if numpy has one.
 #[inline]
-pub(super) fn builtin_descr(py: Python<'_>, dtype: DType) -> Option<*mut pyo3::ffi::PyObject> {
-    let (address, _) = known(py).descrs.iter().find(|(_, d)| *d == dtype)?;
-    let descr = *address as *mut pyo3::ffi::PyObject;
-    // SAFETY: the descriptor is numpy's singleton, alive as long as numpy; the caller receives
-    // the new reference taken here (the GIL is held).
-    unsafe { pyo3::ffi::Py_IncRef(descr) };
-    Some(descr)
+pub(super) fn builtin_descr<'py>(
+    py: Python<'py>,
+    dtype: DType,
+) -> Option<Bound<'py, PyArrayDescr>> {
+    let address = builtin_descr_address(py, dtype)?;
+    // SAFETY: the descriptor is numpy's singleton, alive as long as numpy; `from_borrowed_ptr`
+    // takes the new reference the caller receives (the GIL is held).
+    Some(unsafe {
+        Bound::from_borrowed_ptr(py, address as *mut pyo3::ffi::PyObject).cast_into_unchecked()
+    })
 }
