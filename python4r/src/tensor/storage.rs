@@ -56,7 +56,8 @@ pub(crate) struct Storage {
     /// Size in bytes from `ptr`, when the storage knows it (Rust-owned memory).
     #[cfg_attr(not(feature = "numpy"), allow(dead_code))]
     bytes: Option<usize>,
-    owner: Owner,
+    /// Dropped by `Storage`'s own `Drop`, in one place (no separate drop glue to call).
+    owner: ManuallyDrop<Owner>,
     /// Set while Python code may write this memory: numpy-owned writable arrays, and storage whose
     /// writable export Python kept. Rust then never hands out `&[T]` into it.
     python_may_write: AtomicBool,
@@ -120,11 +121,11 @@ impl Storage {
         Storage {
             ptr: NonNull::dangling(),
             bytes: Some(0),
-            owner: Owner::Rust {
+            owner: ManuallyDrop::new(Owner::Rust {
                 len: 0,
                 cap: 0,
                 free: free_nothing,
-            },
+            }),
             python_may_write: AtomicBool::new(false),
             read_only: true,
         }
@@ -138,11 +139,11 @@ impl Storage {
         Storage {
             ptr,
             bytes: Some(len * size_of::<T>()),
-            owner: Owner::Rust {
+            owner: ManuallyDrop::new(Owner::Rust {
                 len,
                 cap,
                 free: free_vec::<T>,
-            },
+            }),
             python_may_write: AtomicBool::new(false),
             read_only: false,
         }
@@ -162,7 +163,7 @@ impl Storage {
         Storage {
             ptr,
             bytes: None,
-            owner: Owner::Foreign(owner.into()),
+            owner: ManuallyDrop::new(Owner::Foreign(owner.into())),
             python_may_write: AtomicBool::new(python_may_write),
             read_only,
         }
@@ -231,20 +232,28 @@ impl Storage {
 }
 
 impl Drop for Storage {
+    /// Inline, so that a tensor's drop is one function on the per-call path: a call's result
+    /// (a small numpy array, released at once under the GIL) and a spent Rust `Vec`.
+    #[inline]
     fn drop(&mut self) {
-        match &mut self.owner {
+        // SAFETY: taken once, here; `self.owner` is not used again (the storage is being
+        // dropped).
+        match unsafe { ManuallyDrop::take(&mut self.owner) } {
             // SAFETY: the parts come from `from_vec` with the matching `free::<T>`, and drop runs
             // once.
-            Owner::Rust { len, cap, free } => unsafe { free(self.ptr, *len, *cap) },
+            Owner::Rust { len, cap, free } => unsafe { free(self.ptr, len, cap) },
             Owner::Foreign(Foreign::SmallPython(owner)) => {
-                // SAFETY: taken once, here; the owner is not used again (the storage is being
-                // dropped).
-                release::release(unsafe { ManuallyDrop::take(owner) });
+                release::release(ManuallyDrop::into_inner(owner));
             }
-            // Any other foreign owner releases its memory when it drops, after this.
-            Owner::Foreign(_) => {}
+            Owner::Foreign(other) => drop_foreign(other),
         }
     }
+}
+
+/// Any other foreign owner releases its memory as it drops.
+#[inline(never)]
+fn drop_foreign(owner: Foreign) {
+    drop(owner);
 }
 
 /// A tensor's own reference to its storage: an `Arc<Storage>` whose allocation the thread
@@ -285,6 +294,7 @@ thread_local! {
 }
 
 /// One of the thread's spare allocations, if it has one.
+#[inline]
 fn take_spare() -> Option<Arc<Storage>> {
     SPARE
         .try_with(|spares| spares.iter().find_map(Cell::take))
@@ -293,6 +303,7 @@ fn take_spare() -> Option<Arc<Storage>> {
 }
 
 /// Keeps `arc` (unique, vacant) as a spare; when the thread has enough, its oldest is freed.
+#[inline]
 fn keep_spare(arc: Arc<Storage>) {
     // A thread-local already destroyed (a tensor dropped by another thread-local's destructor)
     // drops `arc` with the closure: freed as usual.
@@ -309,6 +320,7 @@ fn keep_spare(arc: Arc<Storage>) {
 
 impl Shared {
     /// `storage` behind an `Arc`: one of the thread's spare allocations if it has one.
+    #[inline]
     pub(crate) fn new(storage: Storage) -> Shared {
         let arc = match take_spare() {
             Some(arc) => {
@@ -366,6 +378,7 @@ impl DerefMut for Shared {
 }
 
 impl Drop for Shared {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: the `Arc` is taken out once, here, and `self` is not used afterwards.
         let arc = unsafe { ManuallyDrop::take(&mut self.0) };

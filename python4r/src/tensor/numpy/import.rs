@@ -183,9 +183,11 @@ pub(super) fn unsupported(obj: &Bound<'_, PyAny>, what: String) -> Error {
 /// straight from the array's fields. `None` for anything else, which takes the general path.
 ///
 /// An array that owns its memory (numpy's result of a call) is the per-call case and stays
-/// inline; an array with a base goes out of line.
+/// inline; an array with a base goes out of line. A tensor comes as `Some(Ok(_))`: the `Result`
+/// [`Tensor::from_numpy`] returns, so that the 128-byte tensor is written in place, not built as
+/// an `Option` and copied into a `Result`.
 #[inline]
-pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
+pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Result<Tensor>> {
     let py = obj.py();
     let raw = obj.as_ptr();
     let dtype = types::exact_ndarray_dtype(py, raw)?;
@@ -194,7 +196,7 @@ pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
     let fields = unsafe { &(*raw.cast::<npyffi::PyArrayObject>()).fields };
     let (shape, strides) = dims_of(fields)?;
     if !fields.base.is_null() {
-        return exported_view(py, fields, dtype, shape, strides);
+        return exported_view(py, fields, dtype, shape, strides).map(Ok);
     }
     let ptr = NonNull::new(fields.data.cast::<u8>()).unwrap_or(NonNull::dangling());
     let writable = fields.flags & NPY_ARRAY_WRITEABLE != 0;
@@ -206,7 +208,9 @@ pub(super) fn from_exact_array(obj: &Bound<'_, PyAny>) -> Option<Tensor> {
     // (`setflags`), whatever its flag says now: Python may write it.
     let storage = held::shared(unsafe { Storage::foreign(ptr, owner, !writable, true) });
     // SAFETY: as above: every element is at `ptr + Σ i·strides`, offset 0.
-    Some(unsafe { Tensor::from_parts(storage, dtype, shape, strides, 0) })
+    Some(Ok(unsafe {
+        Tensor::from_parts(storage, dtype, shape, strides, 0)
+    }))
 }
 
 /// The shape and byte strides of an array, from its fields.

@@ -135,7 +135,7 @@ impl Tensor {
     pub fn from_numpy(obj: &Bound<'_, PyAny>) -> Result<Tensor> {
         ready()?;
         match import::from_exact_array(obj) {
-            Some(tensor) => Ok(tensor),
+            Some(done) => done,
             None => Tensor::from_any_array(obj),
         }
     }
