@@ -244,14 +244,25 @@ NOTES = """
     makes. Callgrind: 8,322 → 8,245 instructions with the GIL held, 8,913 → 8,842 for the same
     tensor, 11,226 → 11,107 for a fresh one; wall time, three alternating runs each: GIL-held
     `double` 1.04-1.06× → 0.99-1.00×, a fresh tensor 1.08-1.10× → 1.07-1.08×.
+  - *A result tensor drops in one function.* Dropping the returned tensor went through four
+    out-of-line functions (the tensor's drop glue, `Shared`'s drop, `Storage`'s drop and the drop
+    glue of its owner), each a call and a few lines of code of its own. `Storage` now drops its
+    owner itself (`ManuallyDrop`), and both drops inline, so the tensor's drop is one function;
+    `Shared::new` and the spare list inline into the import, and the import's fast lane returns
+    the `Result` that `from_numpy` returns (an `Option<Tensor>` was copied into it). Callgrind:
+    8,245 → 8,196 instructions with the GIL held, 8,842 → 8,784 for the same tensor, 11,102 →
+    11,027 for a fresh one; wall time, five alternating runs each of the binaries before and
+    after: GIL-held `double` 1.009-1.042× → 0.975-1.019×, a fresh tensor 1,196-1,232 ns →
+    1,186-1,206 ns for python4r (ratio 1.06-1.07× before, 1.06× after in four runs of five; the
+    hand-written call's own time moves as much).
   - What remains, and why: a fresh tensor still builds its storage and geometry and a keeper,
     about 300 instructions more than the hand-written call, spread thinly (the storage's
     allocation reused and given back, the keeper made and freed, the tensor's fields, the result's
     release); it sits a few percent under its target, inside the spread that code placement alone
     makes. The GIL-held call runs fewer
-    instructions than the hand-written one (8,245 against 8,587) and the same number of locked
-    ones, yet callgrind's cache simulation counts about 80 more instruction-cache misses per call
-    (435 against 353): python4r's code (the generated body with the export inlined, the import
+    instructions than the hand-written one (8,196 against 8,596) and the same number of locked
+    ones, yet callgrind's cache simulation counts about 60 more instruction-cache misses per call
+    (441 against 381, a figure that moves by ±20 with code placement alone): python4r's code (the generated body with the export inlined, the import
     of the result) is more lines than the hand-written `call1` and `cast_into`, and it evicts
     numpy's. With the GIL already held, a call still makes the
     checks every python4r call makes and the hand-written call skips: the thread is ready and
