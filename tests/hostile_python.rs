@@ -341,3 +341,44 @@ fn unbounded_recursion_through_rust_is_a_recursion_error_not_a_stack_overflow() 
     run();
     assert_usable();
 }
+
+#[py_exec(code = "result = callback(callback, n + 1) + 1")]
+fn recurse_with_token(py: Python<'_>, callback: &Py<PyAny>, n: i64) -> python4r::Result<i64>;
+
+#[test]
+fn unbounded_recursion_through_a_function_given_the_token_is_a_recursion_error() {
+    // A `#[py_exec]` function that takes the `Python<'_>` token skips `with_gil`, not the stack
+    // check: Python → Rust (with its token) → Python → … fails the same way, on a small stack.
+    let run = || {
+        let err = python4r::with_gil(|py| {
+            let again = PyCFunction::new_closure(
+                py,
+                Some(c"again"),
+                None,
+                |a: &Bound<'_, PyTuple>, _k: Option<&Bound<'_, PyDict>>| -> PyResult<i64> {
+                    let me = a.get_item(0)?.unbind();
+                    let n: i64 = a.get_item(1)?.extract()?;
+                    Ok(recurse_with_token(a.py(), &me, n)?)
+                },
+            )
+            .map_err(|e| Error::from_pyerr(py, e))?;
+            Ok(recurse_with_token(py, &again.into_any().unbind(), 0))
+        })
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(
+            err.python_exception().map(|e| e.type_name().to_owned()),
+            Some("RecursionError".to_owned()),
+            "{err}"
+        );
+        // Legal depth still works.
+        assert_eq!(python4r::eval::<i64>("(lambda: 5)()").unwrap(), 5);
+    };
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_usable();
+}

@@ -403,7 +403,7 @@ pub fn expand(func: &Function, checked: &Checked) -> TokenStream {
         _ => quote!(call),
     };
     let run = match &checked.py_token {
-        Some(token) => quote!(#call(#token)),
+        Some(token) => quote!(#krate::__private::with_token(#token, #call)),
         None => quote!(#krate::__private::with_gil(#call)),
     };
     let mut lent_call = quote! {

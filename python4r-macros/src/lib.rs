@@ -138,7 +138,9 @@ use proc_macro::TokenStream;
 /// the name `#[py(name = "...")]` gives it (for names Python code wants and Rust style does not,
 /// such as scikit-learn's `X`). Any type that converts to Python is accepted by value or by
 /// reference; `&Tensor` arrives read-only and `&mut Tensor` writable. An optional first parameter
-/// `py: python4r::pyo3::Python<'_>` is the token of an already attached interpreter, not an input.
+/// `py: python4r::pyo3::Python<'_>` is the token of an already attached interpreter, not an input:
+/// the call then skips `with_gil`'s per-call set-up, and still refuses (with a `RecursionError`)
+/// a call nested so deeply through Rust that the thread's stack would overflow.
 ///
 /// ```
 /// # use python4r::py_exec;

@@ -43,6 +43,18 @@ where
     })
 }
 
+/// Runs `f` with the token of a caller that is attached already (a `#[py_exec]` function given
+/// `Python<'_>`): none of [`with_gil`]'s set-up, but the same refusal of a call nested so deeply
+/// that the stack would overflow (Python → Rust → Python → … recursion).
+#[inline]
+pub fn with_token<'py, F, R>(py: Python<'py>, f: F) -> Result<R>
+where
+    F: FnOnce(Python<'py>) -> Result<R>,
+{
+    recursion::check(py)?;
+    f(py)
+}
+
 /// Starts Python if needed and gives the calling thread a Python thread state that it keeps
 /// until it exits.
 ///

@@ -6,7 +6,7 @@ pub use crate::crossing::{
 };
 pub use crate::error::{Error, Result};
 pub use crate::exec::{CODE_CACHE_CAPACITY, cached_code_count};
-pub use crate::gil::with_gil;
+pub use crate::gil::{with_gil, with_token};
 pub use crate::pyfn::{Code, FunctionState, Returned, Spec, fail, output};
 pub use crate::rust_function::{
     argument, argument_error, check_arity, lend_fn, lend_mut, lend_sync, return_error,
