@@ -168,6 +168,46 @@ fn paired_large_work() {
     );
 }
 
+/// Zero-copy identity (`result = arr`) on 16 and 10^8 f32, both directions, the four cases
+/// alternating in rounds (as `paired_large_work`): whether a crossing's cost depends on the size
+/// (target 3), without the load changes between criterion's one-after-the-other runs. Prints the
+/// best round of each, in ns per call, as a JSON line for `scripts/bench.sh`.
+fn paired_identity() {
+    const BIG: usize = 100_000_000;
+    const ROUNDS: usize = 40;
+    const ITERS: u64 = 5_000;
+    let small = Tensor::from_vec(vec![1.0f32; 16], &[16]).unwrap();
+    let big = Tensor::from_vec(vec![1.0f32; BIG], &[BIG]).unwrap();
+    let (first_small, first_big) = (python_array(16), python_array(BIG));
+    let names = [
+        "rust_to_python_16",
+        "rust_to_python_100000000",
+        "python_to_rust_16",
+        "python_to_rust_100000000",
+    ];
+    let cases: [&dyn Fn(); 4] = [
+        &|| drop(black_box(identity(black_box(&small)))),
+        &|| drop(black_box(identity(black_box(&big)))),
+        &|| drop(black_box(python_array(black_box(16)))),
+        &|| drop(black_box(python_array(black_box(BIG)))),
+    ];
+    let mut best = [f64::INFINITY; 4];
+    for _ in 0..ROUNDS {
+        for (run, best) in cases.iter().zip(&mut best) {
+            let ns = timed(ITERS, run).as_nanos() as f64 / ITERS as f64;
+            *best = best.min(ns);
+        }
+    }
+    let fields: Vec<String> = names
+        .iter()
+        .zip(best)
+        .map(|(name, ns)| format!("\"{name}\": {ns:.1}"))
+        .collect();
+    println!("{{\"paired_identity\": {{{}}}}}", fields.join(", "));
+    drop((first_small, first_big));
+    common::forget_python_arrays();
+}
+
 /// One per-call case of issue 15: its name and a function timing `n` calls.
 type Case<'a> = (&'static str, Box<dyn Fn(u64) -> std::time::Duration + 'a>);
 
@@ -333,12 +373,14 @@ fn main() {
     match std::env::var("PYTHON4R_BENCH_CALLS").as_deref() {
         // Only the alternating per-call rounds (a quick check of issue 15's wall-time ratios).
         Ok("paired") => return paired_calls(),
+        Ok("identity") => return paired_identity(),
         Ok(spec) => return counted_calls(spec),
         Err(_) => {}
     }
     benches();
     if common::bench_mode() {
         paired_large_work();
+        paired_identity();
         paired_calls();
     }
     Criterion::default().configure_from_args().final_summary();
