@@ -359,20 +359,20 @@ def paired_line(key):
     return next((json.loads(l)[key] for l in open(f"{out}/calls.txt") if l.startswith('{"' + key + '"')), None)
 calls = paired_line("paired_calls")
 pident = paired_line("paired_identity")
+def alternating(n, what, case, target):
+    """A target's row from `paired_calls`: python4r's case against the hand-written one."""
+    if calls:
+        mine, hand = calls[f"{case}_python4r"], calls[f"{case}_hand"]
+        row(n, f"{what} (alternating rounds, best of 40)", f"{mine:.0f} ns", f"{hand:.0f} ns",
+            f"{mine / hand:.2f}×", f"≤ {target}×", mine / hand <= float(target))
 r = d["double_1024_f64"]
-if calls:
-    mine, hand = calls["double_same_python4r"], calls["double_same_hand"]
-    row(1, "`double`, 1,024 f64: python4r / hand-written pyo3 (alternating rounds, best of 40)", f"{mine:.0f} ns",
-        f"{hand:.0f} ns", f"{mine / hand:.2f}×", "≤ 1.10×", mine / hand <= 1.10)
+alternating(1, "`double`, 1,024 f64: python4r / hand-written pyo3", "double_same", "1.10")
 row(1, "`double`, 1,024 f64: the same, criterion medians (one after the other)", fmt(r["python4r"]), fmt(r["hand_written_pyo3"]),
     f"{r['python4r'] / r['hand_written_pyo3']:.2f}×", "≤ 1.10×", beside(r["python4r"] / r["hand_written_pyo3"] <= 1.10, calls))
 row(1, "`double`: python4j way / python4r", fmt(r["python4j_way"]), fmt(r["python4r"]),
     f"{r['python4j_way'] / r['python4r']:.1f}×", "≥ 5×", r["python4j_way"] / r["python4r"] >= 5)
 r = d["inc_i64"]
-if calls:
-    mine, hand = calls["inc_python4r"], calls["inc_hand"]
-    row(2, "`inc`: python4r / hand-written cached pyo3 call (alternating rounds, best of 40)", f"{mine:.0f} ns",
-        f"{hand:.0f} ns", f"{mine / hand:.2f}×", "≤ 1.5×", mine / hand <= 1.5)
+alternating(2, "`inc`: python4r / hand-written cached pyo3 call", "inc", "1.5")
 row(2, "`inc`: the same, criterion medians (one after the other)", fmt(r["python4r"]), fmt(r["hand_written_pyo3"]),
     f"{r['python4r'] / r['hand_written_pyo3']:.2f}×", "≤ 1.5×", beside(r["python4r"] / r["hand_written_pyo3"] <= 1.5, calls))
 row(2, "`inc`: python4j way / python4r", fmt(r["python4j_way"]), fmt(r["python4r"]),

@@ -332,14 +332,19 @@ fn unbounded_recursion_through_rust_is_a_recursion_error_not_a_stack_overflow() 
         // Legal depth still works.
         assert_eq!(ctx.eval::<i64>("(lambda: 5)()").unwrap(), 5);
     };
+    on_a_small_stack(run);
+    run();
+    assert_usable();
+}
+
+/// Runs `run` on a thread with a 1 MiB stack (quick to exhaust) and waits for it.
+fn on_a_small_stack(run: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new()
         .stack_size(1 << 20)
         .spawn(run)
         .unwrap()
         .join()
         .unwrap();
-    run();
-    assert_usable();
 }
 
 #[py_exec(code = "result = callback(callback, n + 1) + 1")]
@@ -374,11 +379,6 @@ fn unbounded_recursion_through_a_function_given_the_token_is_a_recursion_error()
         // Legal depth still works.
         assert_eq!(python4r::eval::<i64>("(lambda: 5)()").unwrap(), 5);
     };
-    std::thread::Builder::new()
-        .stack_size(1 << 20)
-        .spawn(run)
-        .unwrap()
-        .join()
-        .unwrap();
+    on_a_small_stack(run);
     assert_usable();
 }
