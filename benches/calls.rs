@@ -8,8 +8,8 @@ use std::hint::black_box;
 
 use common::{HandWritten, Python4j, PythonLoop, double, identity, inc, python_array, timed};
 use criterion::{BenchmarkId, Criterion, criterion_group};
-use python4r::Tensor;
 use python4r::numpy::PyArrayMethods;
+use python4r::{Tensor, py_exec};
 
 const SMALL: usize = 1024;
 
@@ -369,8 +369,23 @@ fn with_call_cases(f: impl FnOnce(&[Case<'_>])) {
     f(&cases);
 }
 
+/// The Python, numpy and BLAS the benchmarks ran with (python4r's own environment, not the
+/// `python3` on the path): one line for the machine line of BENCHMARKS.md.
+#[py_exec(
+    setup = "import sys, numpy",
+    code = r#"
+        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        result = (
+            f"Python {sys.version.split()[0]}, numpy {numpy.__version__}; "
+            f"BLAS: {blas.get('name', '?')} {blas.get('version', '')}".rstrip()
+        )
+    "#
+)]
+fn about() -> String;
+
 fn main() {
     match std::env::var("PYTHON4R_BENCH_CALLS").as_deref() {
+        Ok("about") => return println!("{}", about()),
         // Only the alternating per-call rounds (a quick check of issue 15's wall-time ratios).
         Ok("paired") => return paired_calls(),
         Ok("identity") => return paired_identity(),

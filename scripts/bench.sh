@@ -113,6 +113,15 @@ fi
 fi
 
 echo "== BENCHMARKS.md"
+# The Python, numpy and BLAS the benchmarks ran with: python4r's environment, asked through the
+# bench binary (the `python3` on the path may have no numpy at all).
+calls_bin=$(cargo bench --locked --bench calls --no-run --message-format=json 2>/dev/null |
+  python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "calls" and m.get("executable"):
+        print(m["executable"])')
+ABOUT=$(PYTHON4R_BENCH_CALLS=about "$calls_bin" 2>/dev/null || echo "?") \
 COMMAND="scripts/bench.sh${QUICK:+ (QUICK=1)}" STAMP="$(date -u -r "$OUT/compile.txt" '+%Y-%m-%d %H:%M UTC')" python3 - "$OUT" > BENCHMARKS.md <<'PY'
 import json, os, platform, statistics, subprocess, sys
 
@@ -321,10 +330,7 @@ def fmt(x):
 
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
-numpy_info = run("python3", "-c", "import numpy, sys; print(f'Python {sys.version.split()[0]}, numpy {numpy.__version__}')")
-blas = run("python3", "-c", "from threadpoolctl import threadpool_info as t; print(', '.join(sorted({i.get('internal_api', '?') + ' ' + str(i.get('architecture', '')) for i in t()})))")
-if blas == "?":
-    blas = "not reported (threadpoolctl is not installed)"
+about = os.environ.get("ABOUT") or "?"
 
 d = {g: {k: ns(f"{g}/{k}") for k in ("python4r", "hand_written_pyo3", "python4j_way", "python_calls_python")}
      for g in ("double_1024_f64", "inc_i64")}
@@ -436,7 +442,7 @@ print()
 print("## Machine")
 print()
 print(f"- {cpu}, {os.cpu_count()} cores, {int(mem) / 1024 / 1024:.0f} GiB, {platform.system()} {platform.release()}")
-print(f"- {run('rustc', '--version')}; {numpy_info}; BLAS: {blas}")
+print(f"- {run('rustc', '--version')}; {about}")
 print("- Shared machine: other builds may run at the same time, so single figures are noisy; the ratios")
 print("  come from the same run, and instruction counts (`valgrind --tool=callgrind`) explain differences.")
 print()
