@@ -280,7 +280,10 @@ NOTES = """
     instructions, they show. The figures also move with code placement: in back-to-back runs of
     builds of the bench binary that differed only in python4r's code, the hand-written `double`
     (unchanged) measured from 897 to 1,003 ns, and single ratios within a few percent of 1.00 are
-    inside that spread.
+    inside that spread. Ten runs of `PYTHON4R_BENCH_CALLS=paired` on one build (the code of this
+    report) gave: the same tensor 0.87-0.95×, a fresh tensor 0.99-1.14× (at most 1.10× in nine),
+    `inc` 0.94-1.03×, GIL-held `double` 0.96-1.06× (at most 1.00× in seven, median 0.99×), GIL-held
+    `inc` 1.01-1.17×.
 - Targets 1 to 4 are judged on alternating rounds (the criterion medians stay beside them):
   criterion's medians run the two sides one after the other, and on this shared 2-core machine
   the load changes between them by more than the margins the targets allow. Repeated criterion
