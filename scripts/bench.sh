@@ -115,13 +115,7 @@ fi
 echo "== BENCHMARKS.md"
 # The Python, numpy and BLAS the benchmarks ran with: python4r's environment, asked through the
 # bench binary (the `python3` on the path may have no numpy at all).
-calls_bin=$(cargo bench --locked --bench calls --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "calls" and m.get("executable"):
-        print(m["executable"])')
-ABOUT=$(PYTHON4R_BENCH_CALLS=about "$calls_bin" 2>/dev/null || echo "?") \
+ABOUT=$(PYTHON4R_BENCH_CALLS=about "$(scripts/executable.sh bench calls)" 2>/dev/null || echo "?") \
 COMMAND="scripts/bench.sh${QUICK:+ (QUICK=1)}" STAMP="$(date -u -r "$OUT/compile.txt" '+%Y-%m-%d %H:%M UTC')" python3 - "$OUT" > BENCHMARKS.md <<'PY'
 import json, os, platform, statistics, subprocess, sys
 

@@ -10,12 +10,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-target/bench-results/instructions.jsonl}
 mkdir -p "$(dirname "$OUT")"
 N=${N:-2000}
-BIN=$(cargo bench --locked --bench calls --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "calls" and m.get("executable"):
-        print(m["executable"])')
+BIN=$(scripts/executable.sh bench calls)
 CASES=${CASES:-"double_same_python4r double_same_hand double_fresh_python4r double_fresh_hand
 inc_python4r inc_hand double_held_python4r double_held_hand inc_held_python4r inc_held_hand"}
 TMP=$(mktemp -d)

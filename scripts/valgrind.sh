@@ -19,12 +19,7 @@ if ! command -v valgrind >/dev/null; then
   exit 2
 fi
 
-binary=$(cargo test --locked --no-run --test reliability_lifetimes --message-format=json 2>/dev/null \
-  | python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "reliability_lifetimes":
-        print(m["executable"])')
+binary=$(scripts/executable.sh test reliability_lifetimes)
 if [ -z "$binary" ]; then
   echo "valgrind.sh: could not build tests/reliability_lifetimes.rs" >&2
   exit 2
